@@ -1,0 +1,75 @@
+"""The one error tree. Every member carries a short message fit to show a user.
+
+StudioError            something went wrong; ``user_message`` says what in plain words
+  InputError           bad text, voice, ratio or file: says what to fix
+  SafetyBlocked        the provider refused: names the category
+  RateLimited          too many requests: says when to try again (``retry_after``)
+  ProviderUnavailable  upstream failed or is misconfigured
+  ProviderTimeout      upstream took too long
+  JobCancelled         the user (or shutdown) cancelled the job
+"""
+
+from __future__ import annotations
+
+
+class StudioError(Exception):
+    """Base of every error a user may see; ``str()`` never holds secrets."""
+
+    code = "error"
+    retryable = False
+    default_message = "Something went wrong on our side. Please try again."
+
+    def __init__(self, user_message: str | None = None, *, detail: str = "") -> None:
+        self.user_message = user_message or self.default_message
+        self.detail = detail
+        super().__init__(self.user_message)
+
+
+class InputError(StudioError):
+    code = "invalid_input"
+    default_message = "That request could not be understood."
+
+
+class SafetyBlocked(StudioError):
+    code = "blocked"
+
+    def __init__(self, category: str = "SAFETY", user_message: str | None = None, *, detail: str = "") -> None:
+        self.category = category
+        pretty = category.replace("_", " ").lower()
+        super().__init__(
+            user_message or f"The model declined this request ({pretty}). Try rewording it.",
+            detail=detail,
+        )
+
+
+class RateLimited(StudioError):
+    code = "rate_limited"
+    retryable = True
+
+    def __init__(self, retry_after: float | None = None, user_message: str | None = None, *, detail: str = "") -> None:
+        self.retry_after = retry_after
+        when = f" in about {max(1, round(retry_after))} s" if retry_after else " in a minute"
+        super().__init__(user_message or f"Too many requests right now. Try again{when}.", detail=detail)
+
+
+class ProviderUnavailable(StudioError):
+    code = "unavailable"
+    retryable = True
+    default_message = "The generation service is unavailable right now. Please try again soon."
+
+
+class ProviderTimeout(StudioError):
+    code = "timeout"
+    retryable = True
+    default_message = "The generation service took too long to answer. Please try again."
+
+
+class JobCancelled(StudioError):
+    code = "cancelled"
+    default_message = "The request was cancelled."
+
+
+ERRORS_BY_CODE: dict[str, type[StudioError]] = {
+    cls.code: cls
+    for cls in (StudioError, InputError, SafetyBlocked, RateLimited, ProviderUnavailable, ProviderTimeout, JobCancelled)
+}

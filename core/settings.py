@@ -1,0 +1,74 @@
+"""The one settings object: environment variables and an optional ``.env``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_TTS_MODEL = "gemini-3.8-flash-tts"
+DEFAULT_IMAGE_MODEL = "gemini-3.1-flash-image"
+
+
+def _default_data_dir() -> Path:
+    return Path.home() / ".studiobot"
+
+
+class Settings(BaseSettings):
+    """Built once in ``bots/`` and handed down; names here are the operator interface."""
+
+    model_config = SettingsConfigDict(env_prefix="STUDIOBOT_", env_file=".env", extra="ignore", populate_by_name=True)
+
+    # Gemini
+    gemini_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("GEMINI_API_KEY", "GOOGLE_API_KEY", "gemini_api_key")
+    )
+    gemini_base_url: str | None = None
+    tts_model: str = DEFAULT_TTS_MODEL
+    image_model: str = DEFAULT_IMAGE_MODEL
+    gemini_timeout_s: float = Field(90.0, gt=0)
+    gemini_attempts: int = Field(4, ge=1, le=10)
+    offline: bool = False
+
+    # Jobs and storage
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    speech_workers: int = Field(2, ge=1, le=64)
+    image_workers: int = Field(2, ge=1, le=64)
+    max_queue: int = Field(200, ge=1)
+
+    # Platforms (adapters read these; absent tokens mean the adapter is skipped)
+    discord_token: SecretStr | None = Field(None, validation_alias=AliasChoices("DISCORD_TOKEN", "discord_token"))
+    slack_bot_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "slack_bot_token")
+    )
+    slack_app_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "slack_app_token")
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "slack_signing_secret")
+    )
+    playground_host: str = "127.0.0.1"
+    playground_port: int = Field(8787, ge=0, le=65535)
+
+    @property
+    def use_gemini(self) -> bool:
+        return self.gemini_api_key is not None and bool(self.gemini_api_key.get_secret_value()) and not self.offline
+
+    @property
+    def journal_path(self) -> Path:
+        return self.data_dir / "journal.sqlite3"
+
+    @property
+    def results_dir(self) -> Path:
+        return self.data_dir / "results"
+
+    @property
+    def blobs_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    def secrets(self) -> list[str]:
+        """Every configured secret value, for redaction."""
+        values = [self.gemini_api_key, self.discord_token, self.slack_bot_token, self.slack_app_token,
+                  self.slack_signing_secret]
+        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]

@@ -1,0 +1,68 @@
+"""Gemini's prebuilt voices and the two-speaker script grammar."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from core.errors import InputError
+
+
+@dataclass(frozen=True, slots=True)
+class Voice:
+    name: str
+    character: str
+
+
+VOICES: tuple[Voice, ...] = tuple(
+    Voice(name, character)
+    for name, character in (
+        ("Zephyr", "Bright"), ("Puck", "Upbeat"), ("Charon", "Informative"), ("Kore", "Firm"),
+        ("Fenrir", "Excitable"), ("Leda", "Youthful"), ("Orus", "Firm"), ("Aoede", "Breezy"),
+        ("Callirrhoe", "Easy-going"), ("Autonoe", "Bright"), ("Enceladus", "Breathy"), ("Iapetus", "Clear"),
+        ("Umbriel", "Easy-going"), ("Algieba", "Smooth"), ("Despina", "Smooth"), ("Erinome", "Clear"),
+        ("Algenib", "Gravelly"), ("Rasalgethi", "Informative"), ("Laomedeia", "Upbeat"), ("Achernar", "Soft"),
+        ("Alnilam", "Firm"), ("Schedar", "Even"), ("Gacrux", "Mature"), ("Pulcherrima", "Forward"),
+        ("Achird", "Friendly"), ("Zubenelgenubi", "Casual"), ("Vindemiatrix", "Gentle"), ("Sadachbia", "Lively"),
+        ("Sadaltager", "Knowledgeable"), ("Sulafat", "Warm"),
+    )
+)
+VOICES_BY_KEY = {v.name.lower(): v for v in VOICES}
+DEFAULT_VOICE = "Kore"
+DEFAULT_SECOND_VOICE = "Puck"
+
+_TURN = re.compile(r"^\s*(?P<name>[^\W\d_][\w .'-]{0,31}?)\s*:\s*(?P<line>\S.*)$")
+
+
+def canonical_voice(name: str) -> str:
+    """Return the voice's proper spelling, or explain which names exist."""
+    voice = VOICES_BY_KEY.get(name.strip().lower())
+    if voice is None:
+        raise InputError(
+            f"Unknown voice “{name.strip()[:40]}”. Try one of: " + ", ".join(v.name for v in VOICES[:8]) + ", …"
+        )
+    return voice.name
+
+
+def split_dialogue(text: str) -> list[tuple[str, str]] | None:
+    """Read ``Name: line`` lines as a dialogue of exactly two speakers, else None."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if len(lines) < 2:
+        return None
+    turns: list[tuple[str, str]] = []
+    for ln in lines:
+        m = _TURN.match(ln)
+        if m is None:
+            return None
+        turns.append((m["name"].strip(), m["line"].strip()))
+    names = {name for name, _ in turns}
+    return turns if len(names) == 2 else None
+
+
+def speaker_names(turns: list[tuple[str, str]]) -> tuple[str, str]:
+    """The two speakers in order of first appearance."""
+    seen: list[str] = []
+    for name, _ in turns:
+        if name not in seen:
+            seen.append(name)
+    return seen[0], seen[1]
