@@ -73,3 +73,11 @@ ERRORS_BY_CODE: dict[str, type[StudioError]] = {
     cls.code: cls
     for cls in (StudioError, InputError, SafetyBlocked, RateLimited, ProviderUnavailable, ProviderTimeout, JobCancelled)
 }
+
+
+def restore_error(code: str | None, message: str | None) -> StudioError:
+    """Rebuild a journaled failure for delivery after a restart (the message is what the user sees)."""
+    cls = ERRORS_BY_CODE.get(code or "", StudioError)
+    err = cls.__new__(cls)
+    StudioError.__init__(err, message)
+    return err

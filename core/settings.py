@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     image_model: str = DEFAULT_IMAGE_MODEL
     gemini_timeout_s: float = Field(90.0, gt=0)
     gemini_attempts: int = Field(4, ge=1, le=10)
+    gemini_retry_base_s: float = Field(1.0, ge=0)
     offline: bool = False
 
     # Jobs and storage

@@ -66,3 +66,13 @@ def speaker_names(turns: list[tuple[str, str]]) -> tuple[str, str]:
         if name not in seen:
             seen.append(name)
     return seen[0], seen[1]
+
+
+def dialogue_speakers(text: str, voice: str, voice2: str | None = None) -> tuple[tuple[str, str], ...]:
+    """(speaker, voice) pairs when ``text`` is a two-person script, else ()."""
+    turns = split_dialogue(text)
+    if turns is None:
+        return ()
+    first, second = speaker_names(turns)
+    other = voice2 or (DEFAULT_SECOND_VOICE if voice.lower() != DEFAULT_SECOND_VOICE.lower() else DEFAULT_VOICE)
+    return ((first, voice), (second, other))

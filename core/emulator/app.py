@@ -1,0 +1,421 @@
+"""A local stand-in for the Gemini REST API that the real google-genai client talks to.
+
+It checks requests the way Gemini does (key, model id, modalities, voices, ratios), renders real
+media (espeak speech, Pillow pictures) and misbehaves on cue (``faults.py``), so every layer
+above the SDK can be tested without a network or a bill.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import logging
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from core.emulator import media
+from core.emulator.faults import Fault, FaultScript, answer, error_body
+from core.requests import ASPECT_SIZES
+from core.voices import VOICES_BY_KEY
+
+log = logging.getLogger(__name__)
+
+L16 = "audio/L16;codec=pcm;rate=24000"
+AUDIO_TOKENS_PER_S = 25
+IMAGE_TOKENS = 1120
+MAX_INPUT_IMAGES = 14
+IMAGE_SIZES = {"512": 0.5, "1K": 1.0, "2K": 2.0, "4K": 4.0}
+_SNAKE = re.compile(r"(?<=[a-z0-9])([A-Z])")
+_LABEL = re.compile(r"^\s*(?P<name>[^:\n]{1,40}?)\s*:\s*(?P<line>.*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """What one model id accepts and how it answers."""
+
+    kind: str  # "tts" or "image"
+    wav: bool = False  # 3.8 TTS answers a RIFF file, older ones bare L16
+    multi_speaker: bool = True
+    needs_voice: bool = False
+    jpeg: bool = False  # JPEG bytes labelled image/png
+    sizes: tuple[str, ...] = ("512", "1K", "2K", "4K")
+    sampling: bool = True  # accepts temperature/topP/topK
+
+
+MODELS: dict[str, Model] = {
+    "gemini-3.8-flash-tts": Model("tts", wav=True, sampling=False),
+    "gemini-3.8-flash-lite-tts": Model("tts", wav=True, multi_speaker=False, sampling=False),
+    "gemini-2.5-flash-preview-tts": Model("tts"),
+    "gemini-2.5-pro-preview-tts": Model("tts"),
+    "gemini-3.1-flash-tts-preview": Model("tts", needs_voice=True),
+    "gemini-3.1-flash-image": Model("image"),
+    "gemini-3-pro-image": Model("image", jpeg=True, sizes=("1K", "2K", "4K")),
+    "gemini-3.1-flash-lite-image": Model("image", sizes=("512", "1K")),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One request as received, for tests to count attempts and inspect bodies."""
+
+    path: str
+    model: str
+    body: dict[str, Any]
+    api_key: str | None
+
+
+class ApiError(Exception):
+    """An answer in Google's error shape."""
+
+    def __init__(self, status: int, message: str, *details: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.status, self.message, self.details = status, message, details
+
+
+def snake(value: Any) -> Any:
+    """Rename camelCase keys to snake_case all the way down: Gemini accepts both spellings."""
+    if isinstance(value, dict):
+        return {_SNAKE.sub(r"_\1", k).lower(): snake(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [snake(v) for v in value]
+    return value
+
+
+def b64decode(data: str) -> bytes:
+    """Decode standard or URL-safe base64, padded or not (the SDK sends URL-safe)."""
+    text = "".join(data.split()).replace("-", "+").replace("_", "/")
+    return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+
+
+def b64encode(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _voice(config: Any) -> str | None:
+    """The voice named in a voice_config, canonical spelling, or 400 if Gemini has no such voice."""
+    if not isinstance(config, dict):
+        return None
+    prebuilt = config.get("prebuilt_voice_config") or {}
+    name = prebuilt.get("voice_name") if isinstance(prebuilt, dict) else None
+    name = name or config.get("voice")
+    if not name:
+        return None
+    voice = VOICES_BY_KEY.get(str(name).strip().lower())
+    if voice is None:
+        allowed = ", ".join(sorted(VOICES_BY_KEY))
+        raise ApiError(400, f"Voice name {name} is not supported. Allowed voice names are: {allowed}.")
+    return voice.name
+
+
+def _user_parts(body: dict[str, Any]) -> list[dict[str, Any]]:
+    contents = body.get("contents")
+    if isinstance(contents, dict):
+        contents = [contents]
+    if not contents or not isinstance(contents, list):
+        raise ApiError(400, "* GenerateContentRequest.contents: contents is not specified\n")
+    parts = [p for c in contents if isinstance(c, dict) for p in c.get("parts") or [] if isinstance(p, dict)]
+    if not parts:
+        raise ApiError(400, "* GenerateContentRequest.contents[0].parts: contents.parts must not be empty.\n")
+    return [p for p in parts if not p.get("thought")]
+
+
+def _modalities(config: dict[str, Any], default: list[str]) -> list[str]:
+    return [str(m).upper() for m in config.get("response_modalities") or default]
+
+
+def _bad_modalities(model: str, asked: list[str], accepted: str) -> ApiError:
+    return ApiError(
+        400,
+        f"The requested combination of response modalities ({', '.join(asked)}) is not supported by the model. "
+        f"models/{model} accepts the following combination of response modalities:\n{accepted}",
+    )
+
+
+def _dialogue(parts: list[dict[str, Any]], speakers: dict[str, str], use_metadata: bool) -> list[tuple[str, str]]:
+    """Split text into (line, voice) turns by ``Name:`` labels or 3.8's per-part speechMetadata."""
+    by_key = {name.lower(): voice for name, voice in speakers.items()}
+    voice = next(iter(speakers.values()))
+    turns: list[tuple[str, str]] = []
+    for part in parts:
+        meta = part.get("speech_metadata") if use_metadata else None
+        if isinstance(meta, dict) and meta.get("speaker"):
+            speaker = str(meta["speaker"])
+            if speaker.lower() not in by_key:
+                raise ApiError(400, f"Speaker {speaker} in speech_metadata does not match any speaker_voice_configs.")
+            turns.append((part["text"], by_key[speaker.lower()]))
+            continue
+        for line in str(part["text"]).splitlines():
+            m = _LABEL.match(line)
+            if m and m["name"].lower() in by_key:
+                voice, line = by_key[m["name"].lower()], m["line"]
+            if line.strip():
+                turns.append((line, voice))
+    merged: list[tuple[str, str]] = []
+    for text, v in turns:
+        if merged and merged[-1][1] == v:
+            merged[-1] = (merged[-1][0] + "\n" + text, v)
+        else:
+            merged.append((text, v))
+    return merged
+
+
+def _response(
+    model: str, parts: list[dict[str, Any]], *, modality: str, out_tokens: int, prompt_tokens: int, finish: str = "STOP"
+) -> dict[str, Any]:
+    return {
+        "candidates": [{"content": {"parts": parts, "role": "model"}, "finishReason": finish, "index": 0}],
+        "usageMetadata": {
+            "promptTokenCount": prompt_tokens,
+            "candidatesTokenCount": out_tokens,
+            "totalTokenCount": prompt_tokens + out_tokens,
+            "promptTokensDetails": [{"modality": "TEXT", "tokenCount": prompt_tokens}],
+            "candidatesTokensDetails": [{"modality": modality, "tokenCount": out_tokens}],
+        },
+        "modelVersion": model,
+        "responseId": secrets.token_urlsafe(16),
+    }
+
+
+class Emulator:
+    """The emulator: an aiohttp app plus the script and the record a test drives it with."""
+
+    def __init__(self, *, api_key: str | None = None) -> None:
+        self.api_key = api_key
+        self.calls: list[Call] = []
+        self.faults = FaultScript()
+        self.base_url = ""
+        self.app = web.Application()
+        self.app.router.add_get("/", self._index)
+        self.app.router.add_post(r"/{version:v1|v1beta|v1alpha}/{tail:models/.+}", self._generate)
+        self._runner: web.AppRunner | None = None
+
+    def script(self, *faults: Fault, model: str | None = None) -> None:
+        """Queue faults for the next requests (to ``model`` only, if given)."""
+        self.faults.add(faults, model)
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self.faults.clear()
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Listen on ``host:port`` (0 = any free port) and return the base URL for HttpOptions."""
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, host, port).start()
+        bound_host, bound_port = self._runner.addresses[0][:2]
+        self.base_url = f"http://{'[' + bound_host + ']' if ':' in bound_host else bound_host}:{bound_port}"
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _index(self, request: web.Request) -> web.Response:
+        return web.Response(text="Studiobot Gemini emulator. Models: " + ", ".join(MODELS) + "\n")
+
+    async def _generate(self, request: web.Request) -> web.StreamResponse:
+        model, _, method = request.match_info["tail"].rpartition(":")
+        while model.startswith("models/"):
+            model = model.removeprefix("models/")
+        key = request.headers.get("x-goog-api-key") or request.query.get("key") or None
+        raw = await request.read()
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            body = None
+        self.calls.append(Call(request.path, model, body if isinstance(body, dict) else {}, key))
+        stream = method == "streamGenerateContent"
+        try:
+            self._check_key(key)
+            if method not in ("generateContent", "streamGenerateContent"):
+                raise ApiError(404, f"Method {method or '(none)'} is not found.")
+            fault = self._fault_for(request, model)
+            if fault is not None and fault.kind != "latency":
+                spec = MODELS.get(model)
+                return answer(request, fault, model, audio_mime="audio/wav" if spec and spec.wav else L16)
+            if fault is not None:
+                await asyncio.sleep(fault.seconds)
+            spec = MODELS.get(model)
+            if spec is None:
+                raise ApiError(
+                    404,
+                    f"models/{model} is not found for API version {request.match_info['version']}, or is not "
+                    "supported for generateContent. Call ListModels to see the list of available models and "
+                    "their supported methods.",
+                )
+            if not isinstance(body, dict):
+                raise ApiError(400, "Invalid JSON payload received. Unexpected token.")
+            request_body = snake(body)
+            if spec.kind == "tts":
+                payload = await self._speak(model, spec, request_body, stream=stream)
+            else:
+                payload = await self._draw(model, spec, request_body)
+        except ApiError as err:
+            return web.json_response(error_body(err.status, err.message, err.details), status=err.status)
+        return await self._send(request, payload, stream=stream)
+
+    def _check_key(self, key: str | None) -> None:
+        if not key:
+            raise ApiError(
+                403,
+                "Method doesn't allow unregistered callers (callers without established identity). "
+                "Please use API Key or other form of API consumer identity to call this API.",
+            )
+        if self.api_key is not None and key != self.api_key:
+            raise ApiError(
+                400,
+                "API key not valid. Please pass a valid API key.",
+                {
+                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": "API_KEY_INVALID",
+                    "domain": "googleapis.com",
+                    "metadata": {"service": "generativelanguage.googleapis.com"},
+                },
+            )
+
+    def _fault_for(self, request: web.Request, model: str) -> Fault | None:
+        spec = request.headers.get("x-emulator-fault")
+        if spec:
+            try:
+                return Fault.parse(spec)
+            except ValueError as err:
+                raise ApiError(400, f"x-emulator-fault: {err}") from err
+        return self.faults.take(model)
+
+    async def _send(self, request: web.Request, payload: dict[str, Any], *, stream: bool) -> web.StreamResponse:
+        if not stream:
+            return web.json_response(payload)
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        await response.write(b"data: " + json.dumps(payload).encode() + b"\r\n\r\n")
+        await response.write_eof()
+        return response
+
+    async def _speak(self, model: str, spec: Model, body: dict[str, Any], *, stream: bool) -> dict[str, Any]:
+        config = body.get("generation_config") or {}
+        asked = _modalities(config, ["TEXT"])
+        if asked != ["AUDIO"]:
+            raise _bad_modalities(model, asked, "* AUDIO\n")
+        if not spec.sampling:
+            for name in ("temperature", "top_p", "top_k"):
+                if name in config:
+                    raise ApiError(400, f"{name} is not supported for models/{model}.")
+        speech = config.get("speech_config") or {}
+        multi = speech.get("multi_speaker_voice_config")
+        parts = [p for p in _user_parts(body) if isinstance(p.get("text"), str)]
+        if not any(p["text"].strip() for p in parts):
+            raise ApiError(400, "Text to speak must not be empty.")
+        if multi is not None and speech.get("voice_config") is not None:
+            raise ApiError(400, "Only one of voice_config and multi_speaker_voice_config may be set.")
+        if multi is not None:
+            turns = self._speakers(model, spec, multi, parts)
+        else:
+            voice = _voice(speech.get("voice_config"))
+            if voice is None and spec.needs_voice:
+                raise ApiError(400, f"A voice must be set in speech_config for models/{model}.")
+            turns = [("\n".join(p["text"] for p in parts), voice or "Kore")]
+        pcm = await asyncio.to_thread(media.speak, turns, speech.get("language_code"))
+        wav = spec.wav and not stream  # 3.8 streams bare L16 chunks
+        data, mime = (media.wav(pcm), "audio/wav") if wav else (pcm, L16)
+        seconds = len(pcm) / (2 * media.RATE)
+        return _response(
+            model,
+            [{"inlineData": {"mimeType": mime, "data": b64encode(data)}}],
+            modality="AUDIO",
+            out_tokens=max(1, round(seconds * AUDIO_TOKENS_PER_S)),
+            prompt_tokens=1 + sum(len(p["text"]) for p in parts) // 4,
+        )
+
+    def _speakers(self, model: str, spec: Model, multi: Any, parts: list[dict[str, Any]]) -> list[tuple[str, str]]:
+        if not spec.multi_speaker:
+            raise ApiError(400, f"Multi-speaker voice config is not supported by models/{model}.")
+        configs = multi.get("speaker_voice_configs") if isinstance(multi, dict) else None
+        if not isinstance(configs, list) or len(configs) != 2:
+            count = len(configs) if isinstance(configs, list) else 0
+            raise ApiError(400, f"multi_speaker_voice_config must have exactly 2 speaker_voice_configs, got {count}.")
+        speakers: dict[str, str] = {}
+        for config in configs:
+            name = str(config.get("speaker") or "").strip() if isinstance(config, dict) else ""
+            voice = _voice(config.get("voice_config")) if isinstance(config, dict) else None
+            if not name or voice is None:
+                raise ApiError(400, "Each speaker_voice_config needs a speaker and a voice_config.")
+            if name.lower() in (s.lower() for s in speakers):
+                raise ApiError(400, f"Speaker {name} appears twice in speaker_voice_configs.")
+            speakers[name] = voice
+        return _dialogue(parts, speakers, use_metadata=spec.wav)
+
+    async def _draw(self, model: str, spec: Model, body: dict[str, Any]) -> dict[str, Any]:
+        config = body.get("generation_config") or {}
+        asked = _modalities(config, ["TEXT", "IMAGE"])
+        if not set(asked) <= {"TEXT", "IMAGE"}:
+            raise _bad_modalities(model, asked, "* TEXT, IMAGE\n* IMAGE\n")
+        image_config = config.get("image_config") or {}
+        aspect = image_config.get("aspect_ratio")
+        if aspect is not None and aspect not in ASPECT_SIZES:
+            raise ApiError(400, f"Unsupported aspect ratio: {aspect}. Supported: {', '.join(ASPECT_SIZES)}.")
+        image_size = str(image_config.get("image_size") or "1K").upper()
+        if image_size not in spec.sizes:
+            raise ApiError(400, f"Unsupported image_size {image_size} for models/{model}: {', '.join(spec.sizes)}.")
+        parts = _user_parts(body)
+        sources = [p["inline_data"] for p in parts if isinstance(p.get("inline_data"), dict)]
+        prompt = " ".join(str(p["text"]) for p in parts if isinstance(p.get("text"), str)).strip()
+        if not prompt and not sources:
+            raise ApiError(400, "Provide a text prompt or an image.")
+        if len(sources) > MAX_INPUT_IMAGES:
+            raise ApiError(400, f"Too many input images: {len(sources)} > {MAX_INPUT_IMAGES}.")
+        scale = IMAGE_SIZES[image_size]
+        size = ASPECT_SIZES[aspect] if aspect else (None if sources else ASPECT_SIZES["1:1"])
+        if size is not None:
+            size = (round(size[0] * scale), round(size[1] * scale))
+        data = await asyncio.to_thread(self._render, sources[0] if sources else None, prompt, size, spec.jpeg)
+        thought = "**Planning the picture**\n\nI'm working out the composition, colours and text placement."
+        image_parts: list[dict[str, Any]] = [{"text": thought, "thought": True}]
+        if "IMAGE" in asked:
+            image_parts.append({"inlineData": {"mimeType": "image/png", "data": b64encode(data)}})
+        else:
+            image_parts.append({"text": f"I would draw: {prompt}"})
+        return _response(
+            model,
+            image_parts,
+            modality="IMAGE" if "IMAGE" in asked else "TEXT",
+            out_tokens=IMAGE_TOKENS,
+            prompt_tokens=1 + len(prompt) // 4 + 258 * len(sources),
+        )
+
+    @staticmethod
+    def _render(source: dict[str, Any] | None, prompt: str, size: tuple[int, int] | None, jpeg: bool) -> bytes:
+        """Draw or edit off the loop; bad input image bytes become Gemini's 400."""
+        if source is None:
+            img = media.render_image(prompt, size or ASPECT_SIZES["1:1"])
+        else:
+            try:
+                original = media.open_image(b64decode(str(source.get("data") or "")))
+            except (binascii.Error, ValueError) as err:
+                raise ApiError(
+                    400,
+                    "Unable to process input image. Please retry or report in "
+                    "https://developers.generativeai.google/guide/troubleshooting",
+                ) from err
+            img = media.render_edit(original, prompt, size)
+        return media.encode(img, "JPEG" if jpeg else "PNG")
+
+
+async def serve(host: str, port: int, api_key: str | None, *, on_ready: Callable[[str], None] | None = None) -> None:
+    """Run an emulator until cancelled; ``on_ready`` gets the base URL once it listens."""
+    emulator = Emulator(api_key=api_key)
+    url = await emulator.start(host, port)
+    log.info("Gemini emulator listening on %s", url)
+    if on_ready is not None:
+        on_ready(url)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await emulator.stop()

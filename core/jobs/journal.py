@@ -1,0 +1,210 @@
+"""The durable journal: every accepted job is written here before any work starts.
+
+``Journal`` is the interface the runner and the studio use; ``SqliteJournal`` is the
+embedded default (aiosqlite, WAL). Nothing outside ``core/jobs/`` knows which store it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiosqlite
+
+from core.jobs import codec
+from core.jobs.files import BlobStore
+from core.jobs.model import Delivery, Job, JobState, ResultRef
+
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id            TEXT PRIMARY KEY,
+    kind          TEXT NOT NULL,
+    platform      TEXT NOT NULL,
+    state         TEXT NOT NULL,
+    request       TEXT NOT NULL,
+    requester     TEXT NOT NULL,
+    origin        TEXT NOT NULL,
+    parent_id     TEXT REFERENCES jobs(id),
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    error_code    TEXT,
+    error         TEXT,
+    result        TEXT,
+    delivery      TEXT NOT NULL DEFAULT 'pending',
+    delivered_ref TEXT,
+    created_at    REAL NOT NULL,
+    updated_at    REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_open ON jobs(state) WHERE state IN ('queued', 'running');
+CREATE INDEX IF NOT EXISTS jobs_undelivered ON jobs(platform, delivery) WHERE delivery != 'delivered';
+CREATE INDEX IF NOT EXISTS jobs_by_ref ON jobs(platform, delivered_ref);
+CREATE INDEX IF NOT EXISTS jobs_recent ON jobs(platform, created_at);
+"""
+
+
+class Journal(Protocol):
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+    async def add(self, job: Job) -> None: ...
+    async def get(self, job_id: str) -> Job | None: ...
+    async def start(self, job_id: str) -> Job: ...
+    async def finish(self, job_id: str, state: JobState, *, result: ResultRef | None = None,
+                     error_code: str | None = None, error: str | None = None) -> Job: ...
+    async def unfinished(self) -> list[Job]: ...
+    async def requeue(self, job_id: str) -> None: ...
+    async def undelivered(self, platforms: Collection[str]) -> list[Job]: ...
+    async def claim_delivery(self, job_id: str) -> bool: ...
+    async def mark_delivered(self, job_id: str, ref: str | None = None) -> None: ...
+    async def find_delivered(self, platform: str, ref: str) -> Job | None: ...
+    async def recent(self, platform: str, *, limit: int = 50, channel: str | None = None) -> list[Job]: ...
+
+
+class SqliteJournal:
+    """SQLite in WAL mode: one writer connection, committed on every state change."""
+
+    def __init__(self, path: Path, blobs: BlobStore) -> None:
+        self.path = path
+        self.blobs = blobs
+        self._db: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = await aiosqlite.connect(self.path)
+        self._db.row_factory = aiosqlite.Row
+        await self._db.execute("PRAGMA journal_mode=WAL")
+        await self._db.execute("PRAGMA synchronous=NORMAL")
+        await self._db.execute("PRAGMA foreign_keys=ON")
+        await self._db.executescript(SCHEMA)
+        await self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        await self._db.commit()
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise RuntimeError("journal is not open")
+        return self._db
+
+    async def _write(self, sql: str, params: tuple[Any, ...]) -> int:
+        async with self._lock:
+            cursor = await self.db.execute(sql, params)
+            await self.db.commit()
+            return cursor.rowcount
+
+    async def add(self, job: Job) -> None:
+        request = await asyncio.to_thread(codec.dump_request, job.request, self.blobs)
+        now = time.time()
+        await self._write(
+            "INSERT INTO jobs (id, kind, platform, state, request, requester, origin, parent_id, attempts,"
+            " delivery, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (job.id, job.kind, job.origin.platform, job.state.value, request, codec.dump_plain(job.requester),
+             codec.dump_plain(job.origin), job.parent_id, job.attempts, job.delivery.value, now, now),
+        )
+
+    async def get(self, job_id: str) -> Job | None:
+        jobs = await self._select("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        return jobs[0] if jobs else None
+
+    async def _require(self, job_id: str) -> Job:
+        job = await self.get(job_id)
+        if job is None:
+            raise KeyError(job_id)
+        return job
+
+    async def start(self, job_id: str) -> Job:
+        await self._write(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ? WHERE id = ?",
+            (time.time(), job_id),
+        )
+        return await self._require(job_id)
+
+    async def finish(self, job_id: str, state: JobState, *, result: ResultRef | None = None,
+                     error_code: str | None = None, error: str | None = None) -> Job:
+        if not state.terminal:
+            raise ValueError(f"{state} is not terminal")
+        await self._write(
+            "UPDATE jobs SET state = ?, result = ?, error_code = ?, error = ?, updated_at = ?"
+            " WHERE id = ? AND state IN ('queued', 'running')",
+            (state.value, codec.dump_result(result), error_code, error, time.time(), job_id),
+        )
+        return await self._require(job_id)
+
+    async def unfinished(self) -> list[Job]:
+        return await self._select(
+            "SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY created_at", ()
+        )
+
+    async def requeue(self, job_id: str) -> None:
+        await self._write(
+            "UPDATE jobs SET state = 'queued', updated_at = ? WHERE id = ? AND state = 'running'", (time.time(), job_id)
+        )
+
+    async def undelivered(self, platforms: Collection[str]) -> list[Job]:
+        if not platforms:
+            return []
+        marks = ", ".join("?" for _ in platforms)
+        return await self._select(
+            f"SELECT * FROM jobs WHERE delivery != 'delivered' AND state IN ('done', 'failed')"  # noqa: S608
+            f" AND platform IN ({marks}) ORDER BY created_at",
+            tuple(platforms),
+        )
+
+    async def claim_delivery(self, job_id: str) -> bool:
+        changed = await self._write(
+            "UPDATE jobs SET delivery = 'delivering', updated_at = ? WHERE id = ? AND delivery = 'pending'",
+            (time.time(), job_id),
+        )
+        return changed == 1
+
+    async def mark_delivered(self, job_id: str, ref: str | None = None) -> None:
+        await self._write(
+            "UPDATE jobs SET delivery = 'delivered', delivered_ref = COALESCE(?, delivered_ref), updated_at = ?"
+            " WHERE id = ?",
+            (ref, time.time(), job_id),
+        )
+
+    async def find_delivered(self, platform: str, ref: str) -> Job | None:
+        jobs = await self._select(
+            "SELECT * FROM jobs WHERE platform = ? AND delivered_ref = ? ORDER BY created_at DESC LIMIT 1",
+            (platform, ref),
+        )
+        return jobs[0] if jobs else None
+
+    async def recent(self, platform: str, *, limit: int = 50, channel: str | None = None) -> list[Job]:
+        jobs = await self._select(
+            "SELECT * FROM jobs WHERE platform = ? AND (? IS NULL OR json_extract(origin, '$.channel') = ?)"
+            " ORDER BY created_at DESC LIMIT ?",
+            (platform, channel, channel, limit),
+        )
+        return list(reversed(jobs))
+
+    async def _select(self, sql: str, params: tuple[Any, ...]) -> list[Job]:
+        async with self.db.execute(sql, params) as cursor:
+            rows = list(await cursor.fetchall())
+        return await asyncio.to_thread(lambda: [self._row_to_job(r) for r in rows])
+
+    def _row_to_job(self, row: aiosqlite.Row) -> Job:
+        return Job(
+            id=row["id"],
+            request=codec.load_request(row["kind"], row["request"], self.blobs),
+            requester=codec.load_requester(row["requester"]),
+            origin=codec.load_origin(row["origin"]),
+            parent_id=row["parent_id"],
+            state=JobState(row["state"]),
+            attempts=row["attempts"],
+            error_code=row["error_code"],
+            error=row["error"],
+            result=codec.load_result(row["result"]),
+            delivery=Delivery(row["delivery"]),
+            delivered_ref=row["delivered_ref"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )

@@ -1,0 +1,124 @@
+"""The provider used when no Gemini key is set, so the bot works end to end with no credentials.
+
+Speech is real (espeak-ng); images are labelled preview cards. Everything is CPU work,
+so each call runs in a worker thread and the event loop stays free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from io import BytesIO
+
+from PIL import Image, UnidentifiedImageError
+
+from core.errors import InputError
+from core.providers.base import ProviderLimits, Speech
+from core.providers.cards import apply_edit, preview_card
+from core.providers.espeak import silence, synthesize
+from core.requests import ASPECT_SIZES, DEFAULT_ASPECT, EditRequest, ImagineRequest, Speaker, SpeakRequest
+from core.voices import VOICES, Voice, canonical_voice, speaker_names, split_dialogue
+
+TURN_GAP_S = 0.25
+_THUMB_FRACTION = 0.28
+
+
+def _open(data: bytes, what: str) -> Image.Image:
+    try:
+        image = Image.open(BytesIO(data))
+        image.load()
+    except (UnidentifiedImageError, OSError) as err:
+        raise InputError(f"The {what} could not be read as an image.") from err
+    return image
+
+
+def _png(image: Image.Image) -> bytes:
+    out = BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def _with_thumbnail(image: Image.Image, reference: bytes) -> Image.Image:
+    """Show the first reference in the bottom-right corner, so 'image-guided' is visible offline."""
+    thumb = _open(reference, "reference image").convert("RGB")
+    w, h = image.size
+    side = max(16, int(min(w, h) * _THUMB_FRACTION))
+    thumb.thumbnail((side, side), Image.Resampling.LANCZOS)
+    border = max(2, side // 40)
+    framed = Image.new("RGB", (thumb.width + 2 * border, thumb.height + 2 * border), (255, 255, 255))
+    framed.paste(thumb, (border, border))
+    margin = max(6, min(w, h) // 40)
+    image.paste(framed, (w - framed.width - margin, h - framed.height - margin))
+    return image
+
+
+def _size(aspect: str | None) -> tuple[int, int]:
+    try:
+        return ASPECT_SIZES[aspect or DEFAULT_ASPECT]
+    except KeyError:
+        raise InputError(f"Unsupported aspect ratio “{aspect}”. Try one of: " + ", ".join(ASPECT_SIZES)) from None
+
+
+def _voice_for_turns(turns: list[tuple[str, str]], speakers: tuple[Speaker, ...]) -> dict[str, str]:
+    """Match script names to speakers by name, else by order of first appearance."""
+    by_name = {s.name.strip().lower(): canonical_voice(s.voice) for s in speakers}
+    first, second = speaker_names(turns)
+    if first.lower() in by_name and second.lower() in by_name:
+        return {first: by_name[first.lower()], second: by_name[second.lower()]}
+    return {first: canonical_voice(speakers[0].voice), second: canonical_voice(speakers[1].voice)}
+
+
+def _speak(request: SpeakRequest) -> Speech:
+    """Blocking: one voice, or a two-speaker dialogue joined with short pauses."""
+    if not request.text.strip():
+        raise InputError("There is no text to speak.")
+    turns = split_dialogue(request.text) if len(request.speakers) == 2 else None
+    if turns is None:
+        return synthesize(request.text, canonical_voice(request.voice), language=request.language)
+    voices = _voice_for_turns(turns, request.speakers)
+    parts: list[bytes] = []
+    rate = 0
+    for i, (name, line) in enumerate(turns):
+        speech = synthesize(line, voices[name], language=request.language)
+        rate = speech.sample_rate
+        if i:
+            parts.append(silence(TURN_GAP_S, rate).pcm)
+        parts.append(speech.pcm)
+    return Speech(pcm=b"".join(parts), sample_rate=rate)
+
+
+def _imagine(request: ImagineRequest) -> bytes:
+    card = preview_card(request.prompt, _size(request.aspect))
+    if request.references:
+        card = _with_thumbnail(card, request.references[0])
+    return _png(card)
+
+
+def _edit(request: EditRequest) -> bytes:
+    source = _open(request.image, "image")
+    edited = apply_edit(source, request.instruction, size=_size(request.aspect) if request.aspect else None)
+    if request.references:
+        edited = _with_thumbnail(edited, request.references[0])
+    return _png(edited)
+
+
+class OfflineProvider:
+    """Credential-free provider: real robot speech and clearly labelled preview images."""
+
+    name = "offline"
+    offline = True
+    limits = ProviderLimits()
+
+    def voices(self) -> tuple[Voice, ...]:
+        return VOICES
+
+    async def speak(self, request: SpeakRequest) -> Speech:
+        return await asyncio.to_thread(_speak, request)
+
+    async def imagine(self, request: ImagineRequest) -> bytes:
+        return await asyncio.to_thread(_imagine, request)
+
+    async def edit(self, request: EditRequest) -> bytes:
+        return await asyncio.to_thread(_edit, request)
+
+    async def aclose(self) -> None:
+        """Nothing to release: espeak stays loaded for the life of the process."""

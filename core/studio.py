@@ -1,0 +1,148 @@
+"""The façade every adapter calls: validate, journal, queue, generate, encode, deliver."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from core.errors import ProviderUnavailable, StudioError, restore_error
+from core.jobs.delivery import DeliveryHook, Reply
+from core.jobs.files import BlobStore, ResultStore
+from core.jobs.journal import Journal, SqliteJournal
+from core.jobs.model import Job, JobState, Progress, new_job_id
+from core.jobs.queue import InProcessQueue, JobQueue
+from core.jobs.runner import JobRunner
+from core.media import audio, images
+from core.providers.base import Provider
+from core.requests import EditRequest, ImagineRequest, Origin, Request, Requester, SpeakRequest
+from core.results import ImageResult, Result
+from core.settings import Settings
+from core.validation import validate
+from core.voices import Voice
+
+log = logging.getLogger(__name__)
+
+
+class Studio:
+    def __init__(self, provider: Provider, journal: Journal, queue: JobQueue, results: ResultStore,
+                 pools: dict[str, int]) -> None:
+        self.provider = provider
+        self.journal = journal
+        self.results = results
+        self.runner = JobRunner(journal, queue, results, self._execute, pools)
+
+    @property
+    def offline(self) -> bool:
+        return self.provider.offline
+
+    def voices(self) -> tuple[Voice, ...]:
+        return self.provider.voices()
+
+    def register(self, hook: DeliveryHook) -> None:
+        """Adapters register before ``start`` so jobs left from a previous run reach them."""
+        self.runner.register(hook)
+
+    async def start(self, *, resume: bool = True) -> None:
+        await self.runner.start(resume=resume)
+
+    # -- submitting --------------------------------------------------------------------------------------
+
+    async def submit(self, request: Request, requester: Requester, origin: Origin, *,
+                     parent_id: str | None = None, reply: Reply | None = None) -> Job:
+        """Validate, then journal and queue; raises InputError before anything is accepted."""
+        request = await validate(request, self.provider.limits)
+        job = Job(id=new_job_id(), request=request, requester=requester, origin=origin, parent_id=parent_id)
+        return await self.runner.submit(job, reply)
+
+    async def run(self, request: Request, requester: Requester, origin: Origin, *,
+                  parent_id: str | None = None, reply: Reply | None = None) -> Result:
+        """Submit and wait: the result, or the job's error raised."""
+        job = await self.submit(request, requester, origin, parent_id=parent_id, reply=reply)
+        return await self.outcome(job.id)
+
+    async def outcome(self, job_id: str) -> Result:
+        job = await self.runner.wait(job_id)
+        if job.state is JobState.DONE and job.result is not None:
+            return await asyncio.to_thread(self.results.load, job.result)
+        raise restore_error(job.error_code, job.error)
+
+    def watch(self, job_id: str) -> AsyncIterator[Progress]:
+        return self.runner.watch(job_id)
+
+    async def cancel(self, job_id: str) -> bool:
+        return await self.runner.cancel(job_id)
+
+    async def job(self, job_id: str) -> Job | None:
+        return await self.journal.get(job_id)
+
+    async def job_for_message(self, platform: str, ref: str) -> Job | None:
+        """The job whose result became this platform message: the parent of a chained edit."""
+        return await self.journal.find_delivered(platform, ref)
+
+    async def result_of(self, job: Job) -> Result | None:
+        if job.result is None:
+            return None
+        return await asyncio.to_thread(self.results.load, job.result)
+
+    # -- doing the work ------------------------------------------------------------------------------------
+
+    async def _execute(self, job: Job) -> Result:
+        request = job.request
+        offline = self.provider.offline
+        if isinstance(request, SpeakRequest):
+            speech = await self.provider.speak(request)
+            return await asyncio.to_thread(audio.encode, speech, request.audio_format, offline=offline)
+        if isinstance(request, ImagineRequest):
+            raw = await self.provider.imagine(request)
+            return await self._finish_image(raw, request.max_bytes)
+        assert isinstance(request, EditRequest)
+        raw = await self.provider.edit(request)
+        self._check_image(raw)
+        if request.mask is not None:
+            raw = await asyncio.to_thread(images.composite_masked, request.image, raw, request.mask)
+        return await self._finish_image(raw, request.max_bytes)
+
+    def _check_image(self, raw: bytes) -> None:
+        if images.sniff(raw) is None:
+            raise ProviderUnavailable("The image model sent back something that isn't an image. Please try again.")
+
+    async def _finish_image(self, raw: bytes, max_bytes: int | None) -> ImageResult:
+        self._check_image(raw)
+        return await asyncio.to_thread(images.fit_budget, raw, max_bytes, offline=self.provider.offline)
+
+
+def make_provider(settings: Settings) -> Provider:
+    """Gemini with a key, else the offline provider (and say so loudly)."""
+    if settings.use_gemini:
+        from core.providers.gemini import GeminiProvider
+
+        return GeminiProvider(settings)
+    from core.providers.offline import OfflineProvider
+
+    log.warning("No GEMINI_API_KEY set: using the OFFLINE provider (espeak voices, preview cards).")
+    return OfflineProvider()
+
+
+@asynccontextmanager
+async def open_studio(settings: Settings, *, provider: Provider | None = None,
+                      hooks: tuple[DeliveryHook, ...] = (), resume: bool = True) -> AsyncIterator[Studio]:
+    """Build the studio from settings, start its workers, and close everything on the way out."""
+    provider = provider or make_provider(settings)
+    journal = SqliteJournal(settings.journal_path, BlobStore(settings.blobs_dir))
+    await journal.open()
+    studio = Studio(provider, journal, InProcessQueue(settings.max_queue), ResultStore(settings.results_dir),
+                    {"speech": settings.speech_workers, "image": settings.image_workers})
+    for hook in hooks:
+        studio.register(hook)
+    try:
+        await studio.start(resume=resume)
+        yield studio
+    finally:
+        await studio.runner.stop()
+        await journal.close()
+        await provider.aclose()
+
+
+__all__ = ["Studio", "StudioError", "make_provider", "open_studio"]

@@ -1,0 +1,90 @@
+"""Check and normalise a request before it is accepted, so bad input fails fast and in plain words."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import re
+
+from core.errors import InputError
+from core.media import images
+from core.providers.base import ProviderLimits
+from core.requests import AUDIO_FORMATS, DEFAULT_ASPECT, EditRequest, ImagineRequest, Request, Speaker, SpeakRequest
+from core.voices import canonical_voice, dialogue_speakers
+
+MAX_PROMPT_CHARS = 4000
+MAX_STYLE_CHARS = 500
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+async def validate(request: Request, limits: ProviderLimits) -> Request:
+    if isinstance(request, SpeakRequest):
+        return _speak(request, limits)
+    if isinstance(request, ImagineRequest):
+        return await _imagine(request, limits)
+    return await _edit(request, limits)
+
+
+def _text(value: str, *, what: str, limit: int) -> str:
+    text = value.strip()
+    if not text:
+        raise InputError(f"The {what} is empty. Write something first.")
+    if len(text) > limit:
+        raise InputError(f"The {what} is {len(text):,} characters long; the limit is {limit:,}. Please shorten it.")
+    return text
+
+
+def _speak(req: SpeakRequest, limits: ProviderLimits) -> SpeakRequest:
+    text = _text(req.text, what="text to speak", limit=limits.max_text_chars)
+    voice = canonical_voice(req.voice)
+    style = req.style.strip()[:MAX_STYLE_CHARS] or None if req.style else None
+    if req.audio_format not in AUDIO_FORMATS:
+        raise InputError(f"Unknown audio format “{req.audio_format}”. Use one of: {', '.join(AUDIO_FORMATS)}.")
+    language = req.language.strip() if req.language else None
+    if language and not _LANGUAGE.match(language):
+        raise InputError(f"“{language[:20]}” is not a language code like en-US or de-DE.")
+    speakers = req.speakers
+    if not speakers:
+        speakers = tuple(Speaker(name, v) for name, v in dialogue_speakers(text, voice))
+    if speakers:
+        if len(speakers) > limits.max_speakers:
+            raise InputError(f"At most {limits.max_speakers} speakers can take part in a dialogue.")
+        speakers = tuple(Speaker(s.name, canonical_voice(s.voice)) for s in speakers)
+    return dataclasses.replace(req, text=text, voice=voice, style=style, language=language, speakers=speakers)
+
+
+def _aspect(aspect: str | None, limits: ProviderLimits) -> str | None:
+    if aspect is None or not aspect.strip():
+        return None
+    value = aspect.strip().replace("x", ":").replace("/", ":")
+    if value not in limits.aspects:
+        raise InputError(f"Unknown aspect ratio “{aspect.strip()[:12]}”. Use one of: {', '.join(limits.aspects)}.")
+    return value
+
+
+async def _images(blobs: tuple[bytes, ...], limits: ProviderLimits, what: str) -> tuple[bytes, ...]:
+    if len(blobs) > limits.max_references:
+        raise InputError(f"At most {limits.max_references} reference images can be used at once.")
+    return tuple(
+        await asyncio.gather(
+            *(asyncio.to_thread(images.prepare_input, b, max_side=limits.max_input_side, what=what) for b in blobs)
+        )
+    )
+
+
+async def _imagine(req: ImagineRequest, limits: ProviderLimits) -> ImagineRequest:
+    prompt = _text(req.prompt, what="prompt", limit=MAX_PROMPT_CHARS)
+    aspect = _aspect(req.aspect, limits) or DEFAULT_ASPECT
+    refs = await _images(req.references, limits, "reference image")
+    return dataclasses.replace(req, prompt=prompt, aspect=aspect, references=refs)
+
+
+async def _edit(req: EditRequest, limits: ProviderLimits) -> EditRequest:
+    instruction = _text(req.instruction, what="edit instruction", limit=MAX_PROMPT_CHARS)
+    aspect = _aspect(req.aspect, limits)
+    (source,) = await _images((req.image,), limits, "image")
+    mask = None
+    if req.mask is not None:
+        (mask,) = await _images((req.mask,), limits, "mask")
+    refs = await _images(req.references, limits, "reference image")
+    return dataclasses.replace(req, image=source, instruction=instruction, mask=mask, references=refs, aspect=aspect)
