@@ -121,7 +121,7 @@ def make_provider(settings: Settings) -> Provider:
         return GeminiProvider(settings)
     from core.providers.offline import OfflineProvider
 
-    log.warning("No GEMINI_API_KEY set: using the OFFLINE provider (espeak voices, preview cards).")
+    log.info("No GEMINI_API_KEY set: using the offline provider")
     return OfflineProvider()
 
 

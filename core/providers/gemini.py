@@ -6,6 +6,7 @@ back); tenacity retries transient failures with backoff, never blocks or bad inp
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Callable
@@ -157,10 +158,8 @@ def _retry_after(err: genai_errors.APIError) -> tuple[float | None, bool]:
             continue
         if str(item.get("@type", "")).endswith("RetryInfo"):
             raw = str(item.get("retryDelay", "")).rstrip("s")
-            try:
+            with contextlib.suppress(ValueError):
                 delay = float(raw)
-            except ValueError:
-                pass
         daily = daily or "PerDay" in str(item)
     if delay is None and err.message and (m := _RETRY_IN.search(err.message)):
         delay = float(m[1])
@@ -286,7 +285,7 @@ class GeminiProvider:
                 self.calls += 1
                 try:
                     resp = await self._client.aio.models.generate_content(
-                        model=model, contents=contents, config=config  # type: ignore[arg-type]
+                        model=model, contents=contents, config=config
                     )
                     blob = media_part(resp, prefix)
                 except Exception as exc:

@@ -1,0 +1,172 @@
+"""``studiobot``: every command. Failures end in one plain line and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bots.local import generate_to_file, output_path
+from bots.logs import setup_logging
+from core.errors import StudioError
+from core.redact import Redactor
+from core.requests import ASPECT_SIZES, EditRequest, ImagineRequest, SpeakRequest
+from core.settings import Settings
+from core.voices import DEFAULT_VOICE, VOICES
+
+app = typer.Typer(
+    name="studiobot",
+    help="Gemini speech and image generation for Discord, Slack and a local web playground.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens, to stderr.")]
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic's ValidationError: name the setting, not a stack
+        raise typer.BadParameter(f"invalid settings: {exc}") from None
+
+
+def _run(settings: Settings, make: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+    """Run a coroutine; turn any failure into one redacted line and exit code 1."""
+    redact = Redactor(settings.secrets())
+    try:
+        return asyncio.run(make())
+    except StudioError as exc:
+        err.print(f"[red]error:[/] {redact(exc.user_message)}", highlight=False)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise typer.Exit(130) from None
+    except OSError as exc:
+        err.print(f"[red]error:[/] {redact(exc.strerror or str(exc))}: {exc.filename or ''}", highlight=False)
+    except Exception as exc:
+        logging.getLogger("studiobot").debug("unexpected failure", exc_info=True)
+        err.print(f"[red]error:[/] {redact(type(exc).__name__ + ': ' + str(exc))[:300]}", highlight=False)
+    raise typer.Exit(1)
+
+
+@app.command()
+def speak(
+    text: Annotated[str, typer.Argument(help="What to say. `Name: line` lines make a two-speaker dialogue.")],
+    voice: Annotated[str, typer.Option("--voice", help="Prebuilt voice (see `studiobot voices`).")] = DEFAULT_VOICE,
+    style: Annotated[str | None, typer.Option("--style", help='How to say it, e.g. "warm and slow".')] = None,
+    voice2: Annotated[str | None, typer.Option("--voice2", help="Second speaker's voice in a dialogue.")] = None,
+    language: Annotated[str | None, typer.Option("--language", help="Language hint such as de-DE.")] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output file: .ogg (Opus), .mp3 or .wav.")] = Path(
+        "speech.ogg"
+    ),
+    verbose: Verbose = False,
+) -> None:
+    """Turn text into a voice clip."""
+    settings = _settings()
+    setup_logging(settings, verbose)
+    fmt = output.suffix.lower().lstrip(".") or "ogg"
+    fmt = {"opus": "ogg", "oga": "ogg"}.get(fmt, fmt)
+    from core.requests import Speaker
+    from core.voices import dialogue_speakers
+
+    speakers = tuple(Speaker(n, v) for n, v in dialogue_speakers(text, voice, voice2))
+    request = SpeakRequest(text=text, voice=voice, style=style, language=language, speakers=speakers,
+                           audio_format=fmt)
+    _run(settings, lambda: generate_to_file(settings, request, output_path(output), err))
+
+
+@app.command()
+def imagine(
+    prompt: Annotated[str, typer.Argument(help="What to draw.")],
+    aspect: Annotated[str | None, typer.Option("--aspect", help=f"One of {', '.join(ASPECT_SIZES)}.")] = None,
+    reference: Annotated[
+        list[Path] | None, typer.Option("--reference", "-r", help="Reference image (repeatable).")
+    ] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output image file.")] = Path("image.png"),
+    verbose: Verbose = False,
+) -> None:
+    """Turn a prompt into an image."""
+    settings = _settings()
+    setup_logging(settings, verbose)
+    refs = tuple(_read(p) for p in reference or [])
+    request = ImagineRequest(prompt=prompt, aspect=aspect, references=refs)
+    _run(settings, lambda: generate_to_file(settings, request, output_path(output), err))
+
+
+@app.command()
+def edit(
+    image: Annotated[Path, typer.Argument(help="The image to edit.")],
+    instruction: Annotated[str, typer.Argument(help='What to change, e.g. "make it night".')],
+    mask: Annotated[Path | None, typer.Option("--mask", help="Mask image: white = change, black = keep.")] = None,
+    aspect: Annotated[str | None, typer.Option("--aspect", help="Change the aspect ratio too.")] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output image file.")] = Path("edited.png"),
+    verbose: Verbose = False,
+) -> None:
+    """Edit an image with an instruction, optionally only inside a mask."""
+    settings = _settings()
+    setup_logging(settings, verbose)
+    request = EditRequest(image=_read(image), instruction=instruction, mask=_read(mask) if mask else None,
+                          aspect=aspect)
+    _run(settings, lambda: generate_to_file(settings, request, output_path(output), err))
+
+
+@app.command()
+def voices() -> None:
+    """List the prebuilt voices and their character."""
+    table = Table("voice", "character", title="Gemini prebuilt voices")
+    for v in VOICES:
+        table.add_row(v.name, v.character)
+    out.print(table)
+
+
+@app.command()
+def emulator(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+    api_key: Annotated[str | None, typer.Option("--api-key", help="Accept only this key (default: any).")] = None,
+    verbose: Verbose = False,
+) -> None:
+    """Serve a local Gemini REST emulator (for tests and development without a key)."""
+    settings = _settings()
+    setup_logging(settings, verbose)
+    from core.emulator.app import serve
+
+    err.print(f"Gemini emulator on http://{host}:{port}  (set STUDIOBOT_GEMINI_BASE_URL to this and any "
+              "GEMINI_API_KEY)")
+    _run(settings, lambda: serve(host, port, api_key))
+
+
+@app.command()
+def run(verbose: Verbose = False) -> None:
+    """Start every configured adapter, sharing one studio and journal."""
+    settings = _settings()
+    setup_logging(settings, verbose, default=logging.INFO)
+    from bots.run import run_forever
+
+    _run(settings, lambda: run_forever(settings, err))
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        err.print(f"[red]error:[/] cannot read {path}: {exc.strerror}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+def main() -> None:
+    try:
+        app()
+    except typer.BadParameter as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
