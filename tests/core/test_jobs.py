@@ -1,0 +1,139 @@
+"""Jobs: journaled before work, terminal states, progress, cancellation, delivery exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from core.emulator.app import Emulator
+from core.emulator.faults import Fault
+from core.errors import InputError, JobCancelled, SafetyBlocked
+from core.jobs.model import Delivery, JobState
+from core.requests import ImagineRequest, SpeakRequest
+from core.results import AudioClip, ImageResult
+from core.studio import Studio, open_studio
+from tests.core.conftest import ORIGIN, REQUESTER, gemini_settings, make_settings
+from tests.fakes.replies import RecordingHook, RecordingReply
+
+
+async def test_a_job_is_journaled_run_and_delivered_once(offline_studio: Studio) -> None:
+    reply = RecordingReply()
+    job = await offline_studio.submit(SpeakRequest("hello there"), REQUESTER, ORIGIN, reply=reply)
+    result = await offline_studio.outcome(job.id)
+
+    assert isinstance(result, AudioClip)
+    assert result.offline
+    await _delivered(offline_studio, job.id)
+    assert [jid for jid, _ in reply.posted] == [job.id]
+    stored = await offline_studio.job(job.id)
+    assert stored is not None
+    assert stored.state is JobState.DONE
+    assert stored.attempts == 1
+    assert stored.delivered_ref == f"msg-{job.id}"
+    assert (await offline_studio.job_for_message("test", f"msg-{job.id}")) == stored
+    assert [p.state for p in reply.progress_events][-2:] == [JobState.RUNNING, JobState.DONE]
+
+
+async def test_bad_input_is_refused_before_anything_is_journaled(offline_studio: Studio) -> None:
+    with pytest.raises(InputError, match="empty"):
+        await offline_studio.submit(SpeakRequest("   "), REQUESTER, ORIGIN)
+    assert await offline_studio.journal.recent("test") == []
+
+
+async def test_queue_positions_are_reported_while_waiting(offline_studio: Studio) -> None:
+    replies = [RecordingReply() for _ in range(3)]
+    jobs = [
+        await offline_studio.submit(ImagineRequest(f"card {n}"), REQUESTER, ORIGIN, reply=r)
+        for n, r in enumerate(replies)
+    ]
+    for job in jobs:
+        await offline_studio.outcome(job.id)
+    positions = [p.position for p in replies[2].progress_events if p.state is JobState.QUEUED]
+    assert positions[0] in (2, 3)
+    assert positions == sorted(positions, reverse=True)
+    assert positions[-1] == 1
+
+
+async def test_cancelling_a_queued_job_ends_it_cancelled_and_says_so(offline_studio: Studio) -> None:
+    first = await offline_studio.submit(SpeakRequest("a long sentence " * 20), REQUESTER, ORIGIN)
+    reply = RecordingReply()
+    second = await offline_studio.submit(SpeakRequest("never mind"), REQUESTER, ORIGIN, reply=reply)
+    assert await offline_studio.cancel(second.id)
+    with pytest.raises(JobCancelled):
+        await offline_studio.outcome(second.id)
+    await offline_studio.outcome(first.id)
+    await _delivered(offline_studio, second.id)
+    assert reply.failed == [(second.id, "The request was cancelled.")]
+    assert not await offline_studio.cancel(second.id)
+
+
+async def test_cancelling_a_running_job(tmp_path: Path, emulator: Emulator, hook: RecordingHook) -> None:
+    emulator.script(Fault.latency(10))
+    async with open_studio(gemini_settings(tmp_path, emulator, gemini_timeout_s=30), hooks=(hook,)) as studio:
+        job = await studio.submit(ImagineRequest("slow"), REQUESTER, ORIGIN)
+        async for event in studio.watch(job.id):
+            if event.state is JobState.RUNNING:
+                break
+        assert await studio.cancel(job.id)
+        with pytest.raises(JobCancelled):
+            await studio.outcome(job.id)
+
+
+async def test_failures_are_terminal_with_a_reason(gemini_studio: Studio, emulator: Emulator,
+                                                   hook: RecordingHook) -> None:
+    emulator.script(Fault.blocked("PROHIBITED_CONTENT"))
+    job = await gemini_studio.submit(ImagineRequest("something bad"), REQUESTER, ORIGIN)
+    with pytest.raises(SafetyBlocked):
+        await gemini_studio.outcome(job.id)
+    stored = await _delivered(gemini_studio, job.id)
+    assert stored.state is JobState.FAILED
+    assert stored.error_code == "blocked"
+    assert "prohibited content" in (stored.error or "")
+    assert hook.reply.failed == [(job.id, stored.error)]
+
+
+async def test_undelivered_results_are_delivered_on_the_next_start_once(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    async with open_studio(settings) as studio:  # no hook for "test": nobody to deliver to yet
+        job = await studio.submit(ImagineRequest("a fox"), REQUESTER, ORIGIN)
+        await studio.outcome(job.id)
+        assert (await studio.job(job.id)).delivery is Delivery.PENDING  # type: ignore[union-attr]
+    hook = RecordingHook()
+    async with open_studio(settings, hooks=(hook,)) as studio:
+        await _delivered(studio, job.id)
+    async with open_studio(settings, hooks=(hook,)) as studio:
+        await asyncio.sleep(0.05)
+    assert [jid for jid, _ in hook.reply.posted] == [job.id]
+    assert isinstance(hook.reply.posted[0][1], ImageResult)
+
+
+async def test_a_job_interrupted_mid_delivery_is_not_posted_again(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    async with open_studio(settings) as studio:
+        job = await studio.submit(ImagineRequest("a fox"), REQUESTER, ORIGIN)
+        await studio.outcome(job.id)
+        assert await studio.journal.claim_delivery(job.id)  # as if the process died while posting
+    hook = RecordingHook()
+    async with open_studio(settings, hooks=(hook,)) as studio:
+        stored = await _delivered(studio, job.id)
+    assert hook.reply.posted == []
+    assert stored.delivery is Delivery.DELIVERED
+
+
+async def test_the_journal_is_sqlite_in_wal_mode(offline_studio: Studio, tmp_path: Path) -> None:
+    await offline_studio.run(SpeakRequest("hi"), REQUESTER, ORIGIN)
+    with sqlite3.connect(tmp_path / "journal.sqlite3") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("SELECT state, delivery FROM jobs").fetchall() == [("done", "delivered")]
+
+
+async def _delivered(studio: Studio, job_id: str):  # type: ignore[no-untyped-def]
+    for _ in range(200):
+        job = await studio.job(job_id)
+        if job is not None and job.delivery is Delivery.DELIVERED:
+            return job
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"job {job_id} was not delivered")
