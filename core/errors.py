@@ -24,6 +24,11 @@ class StudioError(Exception):
         self.detail = detail
         super().__init__(self.user_message)
 
+    @property
+    def record(self) -> str:
+        """What the journal keeps besides the message: enough to rebuild the error after a restart."""
+        return self.code
+
 
 class InputError(StudioError):
     code = "invalid_input"
@@ -40,6 +45,10 @@ class SafetyBlocked(StudioError):
             user_message or f"The model declined this request ({pretty}). Try rewording it.",
             detail=detail,
         )
+
+    @property
+    def record(self) -> str:
+        return f"{self.code}:{self.category}"
 
 
 class RateLimited(StudioError):
@@ -77,7 +86,12 @@ ERRORS_BY_CODE: dict[str, type[StudioError]] = {
 
 def restore_error(code: str | None, message: str | None) -> StudioError:
     """Rebuild a journaled failure for delivery after a restart (the message is what the user sees)."""
-    cls = ERRORS_BY_CODE.get(code or "", StudioError)
+    name, _, context = (code or "").partition(":")
+    cls = ERRORS_BY_CODE.get(name, StudioError)
     err = cls.__new__(cls)
     StudioError.__init__(err, message)
+    if isinstance(err, SafetyBlocked):
+        err.category = context or "SAFETY"
+    if isinstance(err, RateLimited):
+        err.retry_after = None
     return err

@@ -95,7 +95,7 @@ class JobRunner:
             await self.queue.put(job.id, job.pool)
         except StudioError as err:
             self._live.pop(job.id, None)
-            await self.journal.finish(job.id, JobState.FAILED, error_code=err.code, error=err.user_message)
+            await self.journal.finish(job.id, JobState.FAILED, error_code=err.record, error=err.user_message)
             raise
         await self._publish_positions(job.pool)
         return job
@@ -190,7 +190,7 @@ class JobRunner:
             self._tasks.spawn(self._deliver(done, result), name=f"deliver-{job.id}")
 
     async def _finish(self, job: Job, state: JobState, *, error: StudioError) -> None:
-        done = await self.journal.finish(job.id, state, error_code=error.code, error=error.user_message)
+        done = await self.journal.finish(job.id, state, error_code=error.record, error=error.user_message)
         await self._publish(Progress(job.id, state, message=error.user_message))
         self._tasks.spawn(self._deliver(done, error), name=f"deliver-{job.id}")
 

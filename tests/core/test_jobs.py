@@ -90,7 +90,7 @@ async def test_failures_are_terminal_with_a_reason(gemini_studio: Studio, emulat
         await gemini_studio.outcome(job.id)
     stored = await _delivered(gemini_studio, job.id)
     assert stored.state is JobState.FAILED
-    assert stored.error_code == "blocked"
+    assert stored.error_code == "blocked:PROHIBITED_CONTENT"
     assert "prohibited content" in (stored.error or "")
     assert hook.reply.failed == [(job.id, stored.error)]
 
