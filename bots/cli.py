@@ -28,7 +28,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrap at 80 columns
 out = Console()
 
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens, to stderr.")]
