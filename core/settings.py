@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     speech_workers: int = Field(2, ge=1, le=64)
     image_workers: int = Field(2, ge=1, le=64)
     max_queue: int = Field(200, ge=1)
+    user_requests_per_minute: int = Field(10, ge=0)
 
     # Platforms (adapters read these; absent tokens mean the adapter is skipped)
     discord_token: SecretStr | None = Field(None, validation_alias=AliasChoices("DISCORD_TOKEN", "discord_token"))

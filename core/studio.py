@@ -14,6 +14,7 @@ from core.jobs.journal import Journal, SqliteJournal
 from core.jobs.model import Job, JobState, Progress, new_job_id
 from core.jobs.queue import InProcessQueue, JobQueue
 from core.jobs.runner import JobRunner
+from core.limits import UserLimits
 from core.media import audio, images
 from core.providers.base import Provider
 from core.requests import EditRequest, ImagineRequest, Origin, Request, Requester, SpeakRequest
@@ -27,8 +28,9 @@ log = logging.getLogger(__name__)
 
 class Studio:
     def __init__(self, provider: Provider, journal: Journal, queue: JobQueue, results: ResultStore,
-                 pools: dict[str, int]) -> None:
+                 pools: dict[str, int], limits: UserLimits | None = None) -> None:
         self.provider = provider
+        self.limits = limits or UserLimits(0)
         self.journal = journal
         self.results = results
         self.runner = JobRunner(journal, queue, results, self._execute, pools)
@@ -53,6 +55,7 @@ class Studio:
                      parent_id: str | None = None, reply: Reply | None = None) -> Job:
         """Validate, then journal and queue; raises InputError before anything is accepted."""
         request = await validate(request, self.provider.limits)
+        await self.limits.admit(requester)
         job = Job(id=new_job_id(), request=request, requester=requester, origin=origin, parent_id=parent_id)
         return await self.runner.submit(job, reply)
 
@@ -133,7 +136,8 @@ async def open_studio(settings: Settings, *, provider: Provider | None = None,
     journal = SqliteJournal(settings.journal_path, BlobStore(settings.blobs_dir))
     await journal.open()
     studio = Studio(provider, journal, InProcessQueue(settings.max_queue), ResultStore(settings.results_dir),
-                    {"speech": settings.speech_workers, "image": settings.image_workers})
+                    {"speech": settings.speech_workers, "image": settings.image_workers},
+                    UserLimits(settings.user_requests_per_minute))
     for hook in hooks:
         studio.register(hook)
     try:

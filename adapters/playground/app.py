@@ -123,9 +123,9 @@ class Playground:
         """Listen, and return the URL to open (with the token, when there is one)."""
         if self._runner is not None:
             raise RuntimeError("the playground is already running")
-        runner = web.AppRunner(self.app(studio), access_log=None, handle_signals=False)
+        runner = web.AppRunner(self.app(studio), access_log=None, handle_signals=False, shutdown_timeout=2.0)
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port, shutdown_timeout=2.0)
+        site = web.TCPSite(runner, self.host, self.port)
         try:
             await site.start()
         except OSError:

@@ -252,7 +252,6 @@ class GeminiProvider:
                 retry_options=types.HttpRetryOptions(attempts=1),
             ),
         )
-        self.calls = 0  # attempts made, for metrics and tests
 
     def voices(self) -> tuple[Voice, ...]:
         return VOICES
@@ -282,7 +281,6 @@ class GeminiProvider:
         )
         async for attempt in retrying:
             with attempt:
-                self.calls += 1
                 try:
                     resp = await self._client.aio.models.generate_content(
                         model=model, contents=contents, config=config

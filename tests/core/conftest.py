@@ -19,7 +19,8 @@ ORIGIN = Origin("test", workspace="w1", channel="c1")
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {"data_dir": data_dir, "speech_workers": 1, "image_workers": 1, "gemini_api_key": None}
+    values: dict[str, object] = {"data_dir": data_dir, "speech_workers": 1, "image_workers": 1, "gemini_api_key": None,
+                                 "user_requests_per_minute": 0}
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 

@@ -124,7 +124,8 @@ async def test_a_job_interrupted_mid_delivery_is_not_posted_again(tmp_path: Path
 
 
 async def test_the_journal_is_sqlite_in_wal_mode(offline_studio: Studio, tmp_path: Path) -> None:
-    await offline_studio.run(SpeakRequest("hi"), REQUESTER, ORIGIN)
+    job = await offline_studio.submit(SpeakRequest("hi"), REQUESTER, ORIGIN)
+    await _delivered(offline_studio, job.id)
     with sqlite3.connect(tmp_path / "journal.sqlite3") as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute("SELECT state, delivery FROM jobs").fetchall() == [("done", "delivered")]
@@ -137,3 +138,15 @@ async def _delivered(studio: Studio, job_id: str):  # type: ignore[no-untyped-de
             return job
         await asyncio.sleep(0.01)
     raise AssertionError(f"job {job_id} was not delivered")
+
+
+async def test_one_user_cannot_flood_the_studio(tmp_path: Path) -> None:
+    from core.errors import RateLimited
+    from core.requests import Requester
+
+    async with open_studio(make_settings(tmp_path, user_requests_per_minute=2)) as studio:
+        for _ in range(2):
+            await studio.submit(SpeakRequest("hi"), REQUESTER, ORIGIN)
+        with pytest.raises(RateLimited, match="2 requests in the last minute"):
+            await studio.submit(SpeakRequest("hi"), REQUESTER, ORIGIN)
+        await studio.submit(SpeakRequest("hi"), Requester("test", "someone-else"), ORIGIN)

@@ -1,0 +1,108 @@
+"""A real playground on a free local port, backed by an offline studio in a temp data dir."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from PIL import Image
+
+from adapters.playground import Playground
+from core.providers.base import Provider
+from core.settings import Settings
+from core.studio import Studio, open_studio
+
+TERMINAL = {"done", "failed", "cancelled"}
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {"data_dir": data_dir, "speech_workers": 1, "image_workers": 1,
+                                 "gemini_api_key": None, "playground_port": 0}
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def png(width: int = 320, height: int = 240, colour: tuple[int, int, int] = (40, 120, 200)) -> bytes:
+    out = BytesIO()
+    Image.new("RGB", (width, height), colour).save(out, format="PNG")
+    return out.getvalue()
+
+
+@dataclass
+class Served:
+    """One running playground and a client session pointed at it."""
+
+    url: str
+    studio: Studio
+    playground: Playground
+    http: aiohttp.ClientSession
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    async def post(self, text: str, **extra: object) -> tuple[int, dict[str, Any]]:
+        async with self.http.post("/api/messages", json={"text": text, **extra}) as res:
+            return res.status, await res.json()
+
+    async def upload(self, data: bytes, name: str = "photo.png") -> dict[str, Any]:
+        async with self.http.post("/api/uploads", params={"name": name}, data=data,
+                                  headers={"Content-Type": "image/png"}) as res:
+            assert res.status == 201, await res.text()
+            entry: dict[str, Any] = (await res.json())["entry"]
+            return entry
+
+    async def finished(self, entry_id: str, timeout: float = 30) -> dict[str, Any]:
+        """Poll the job until it ends; returns its final timeline entry."""
+        job_id = entry_id.removeprefix("job:")
+        async with asyncio.timeout(timeout):
+            while True:
+                async with self.http.get(f"/api/jobs/{job_id}") as res:
+                    entry: dict[str, Any] = (await res.json())["entry"]
+                if entry["state"] in TERMINAL:
+                    return entry
+                await asyncio.sleep(0.05)
+
+    async def fetch(self, path: str) -> tuple[aiohttp.ClientResponse, bytes]:
+        async with self.http.get(path) as res:
+            return res, await res.read()
+
+
+Serve = Callable[..., Awaitable[Served]]
+
+
+@asynccontextmanager
+async def serving(settings: Settings, *, provider: Provider | None = None,
+                  **kwargs: Any) -> AsyncIterator[Served]:
+    playground = Playground(settings, **kwargs)
+    async with open_studio(settings, provider=provider, hooks=(playground.hook,)) as studio:
+        url = await playground.start(studio)
+        try:
+            async with aiohttp.ClientSession(base_url=url.split("?")[0].rstrip("/")) as http:
+                yield Served(url, studio, playground, http)
+        finally:
+            await playground.stop()
+
+
+@pytest.fixture
+async def served(tmp_path: Path) -> AsyncIterator[Served]:
+    async with serving(make_settings(tmp_path)) as s:
+        yield s
+
+
+async def read_events(ws: aiohttp.ClientWebSocketResponse, until: Callable[[dict[str, Any]], bool],
+                      timeout: float = 30) -> list[dict[str, Any]]:
+    """Websocket messages up to and including the first one ``until`` accepts."""
+    seen: list[dict[str, Any]] = []
+    async with asyncio.timeout(timeout):
+        async for msg in ws:
+            event = json.loads(msg.data)
+            seen.append(event)
+            if until(event):
+                return seen
+    raise AssertionError(f"the socket closed before the expected event; saw {seen}")
