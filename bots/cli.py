@@ -141,9 +141,11 @@ def emulator(
     setup_logging(settings, verbose)
     from core.emulator.app import serve
 
-    err.print(f"Gemini emulator on http://{host}:{port}  (set STUDIOBOT_GEMINI_BASE_URL to this and any "
-              "GEMINI_API_KEY)")
-    _run(settings, lambda: serve(host, port, api_key))
+    def ready(url: str) -> None:
+        err.print(f"Gemini emulator on {url}\n  export STUDIOBOT_GEMINI_BASE_URL={url} GEMINI_API_KEY="
+                  f"{'<the pinned key>' if api_key else 'anything'}", highlight=False)
+
+    _run(settings, lambda: serve(host, port, api_key, on_ready=ready))
 
 
 @app.command()
