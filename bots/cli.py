@@ -158,6 +158,26 @@ def run(verbose: Verbose = False) -> None:
     _run(settings, lambda: run_forever(settings, err))
 
 
+@app.command()
+def playground(
+    host: Annotated[str | None, typer.Option(help="Interface to bind (default STUDIOBOT_PLAYGROUND_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default STUDIOBOT_PLAYGROUND_PORT, 8787).")] = None,
+    allow_remote: Annotated[bool, typer.Option("--allow-remote", help="Allow binding beyond localhost.")] = False,
+    token: Annotated[str | None, typer.Option(help="Access token (required with --allow-remote).")] = None,
+    verbose: Verbose = False,
+) -> None:
+    """Serve only the local web playground."""
+    settings = _settings()
+    setup_logging(settings, verbose, default=logging.INFO)
+    from bots.run import make_playground, run_forever
+
+    def go() -> Coroutine[Any, Any, None]:
+        pg = make_playground(settings, host=host, port=port, token=token, allow_remote=allow_remote or None)
+        return run_forever(settings, err, playground=pg)
+
+    _run(settings, go)
+
+
 def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()

@@ -15,12 +15,13 @@ MAX_TRACKED = 10_000
 class UserLimits:
     """A leaky bucket per (platform, user); refusing is instant, never a wait on the event loop."""
 
-    def __init__(self, per_minute: int) -> None:
+    def __init__(self, per_minute: int, *, exempt: tuple[str, ...] = ()) -> None:
         self.per_minute = per_minute
+        self.exempt = exempt
         self._buckets: OrderedDict[tuple[str, str], AsyncLimiter] = OrderedDict()
 
     async def admit(self, requester: Requester) -> None:
-        if self.per_minute <= 0:
+        if self.per_minute <= 0 or requester.platform in self.exempt:
             return
         key = (requester.platform, requester.user_id)
         bucket = self._buckets.pop(key, None) or AsyncLimiter(self.per_minute, 60)

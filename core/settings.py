@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     )
     playground_host: str = "127.0.0.1"
     playground_port: int = Field(8787, ge=0, le=65535)
+    playground_token: SecretStr | None = None
+    playground_allow_remote: bool = False
 
     @property
     def use_gemini(self) -> bool:
@@ -72,5 +74,5 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """Every configured secret value, for redaction."""
         values = [self.gemini_api_key, self.discord_token, self.slack_bot_token, self.slack_app_token,
-                  self.slack_signing_secret]
+                  self.slack_signing_secret, self.playground_token]
         return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]

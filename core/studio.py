@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from core.errors import ProviderUnavailable, StudioError, restore_error
 from core.jobs.delivery import DeliveryHook, Reply
@@ -24,6 +25,7 @@ from core.validation import validate
 from core.voices import Voice
 
 log = logging.getLogger(__name__)
+LOCAL_PLATFORMS = ("cli", "playground")  # one trusted local user: no per-user limit
 
 
 class Studio:
@@ -84,6 +86,17 @@ class Studio:
         """The job whose result became this platform message: the parent of a chained edit."""
         return await self.journal.find_delivered(platform, ref)
 
+    def position(self, job_id: str) -> int | None:
+        """1-based place in its pool's queue while the job waits."""
+        return self.runner.queue.position(job_id)
+
+    async def recent(self, platform: str, *, limit: int = 50, channel: str | None = None) -> list[Job]:
+        return await self.journal.recent(platform, limit=limit, channel=channel)
+
+    def result_path(self, job: Job) -> Path | None:
+        """The stored result file, for adapters that stream it instead of loading it."""
+        return None if job.result is None else self.results.path(job.result)
+
     async def result_of(self, job: Job) -> Result | None:
         if job.result is None:
             return None
@@ -124,7 +137,7 @@ def make_provider(settings: Settings) -> Provider:
         return GeminiProvider(settings)
     from core.providers.offline import OfflineProvider
 
-    log.info("No GEMINI_API_KEY set: using the offline provider")
+    log.debug("No GEMINI_API_KEY set: using the offline provider")
     return OfflineProvider()
 
 
@@ -137,7 +150,7 @@ async def open_studio(settings: Settings, *, provider: Provider | None = None,
     await journal.open()
     studio = Studio(provider, journal, InProcessQueue(settings.max_queue), ResultStore(settings.results_dir),
                     {"speech": settings.speech_workers, "image": settings.image_workers},
-                    UserLimits(settings.user_requests_per_minute))
+                    UserLimits(settings.user_requests_per_minute, exempt=LOCAL_PLATFORMS))
     for hook in hooks:
         studio.register(hook)
     try:

@@ -139,7 +139,7 @@ class Playground:
                 break
         shown = f"[{self.host}]" if ":" in self.host else self.host
         self.url = f"http://{shown}:{port}/" + (f"?token={self.token}" if self.token else "")
-        log.info("playground on %s", self.url.split("?")[0])
+        log.debug("playground on %s", self.url.split("?")[0])
         return self.url
 
     async def stop(self) -> None:

@@ -90,11 +90,11 @@ class Routes:
 
     def _entry(self, job: Job) -> Entry:
         queued = job.state is JobState.QUEUED
-        return job_entry(job, position=self.studio.runner.queue.position(job.id) if queued else None)
+        return job_entry(job, position=self.studio.position(job.id) if queued else None)
 
     async def history(self, request: web.Request) -> web.Response:
         """The timeline after a reload or a restart: the journal's jobs and the stored uploads."""
-        jobs = await self.studio.journal.recent(PLATFORM, limit=HISTORY_LIMIT, channel=CHANNEL)
+        jobs = await self.studio.recent(PLATFORM, limit=HISTORY_LIMIT, channel=CHANNEL)
         uploads = await asyncio.to_thread(self.uploads.recent, HISTORY_LIMIT)
         entries = [self._entry(j) for j in jobs] + [upload_entry(u) for u in uploads]
         entries.sort(key=lambda e: e["created_at"])
@@ -204,11 +204,12 @@ class Routes:
     async def result(self, request: web.Request) -> web.StreamResponse:
         """A finished job's file: inline for players and images, an attachment with ``?download=1``."""
         job = await self._playground_job(request.match_info["id"])
-        if job is None or job.result is None:
+        path = None if job is None else self.studio.result_path(job)
+        if job is None or job.result is None or path is None:
             return _error("No result for that job.", 404)
         entry = job_entry(job)
         disposition = "attachment" if request.query.get("download") else "inline"
-        return web.FileResponse(self.studio.results.path(job.result), headers={
+        return web.FileResponse(path, headers={
             hdrs.CONTENT_TYPE: job.result.mime_type,
             hdrs.CONTENT_DISPOSITION: _disposition(disposition, entry["result"]["filename"]),
             hdrs.CACHE_CONTROL: "private, max-age=86400",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -17,17 +17,19 @@ from PIL import Image
 
 from adapters.playground import Playground
 from core.providers.base import Provider
+from core.providers.offline import OfflineProvider
+from core.requests import ImagineRequest
 from core.settings import Settings
 from core.studio import Studio, open_studio
 
 TERMINAL = {"done", "failed", "cancelled"}
 
 
-def make_settings(data_dir: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {"data_dir": data_dir, "speech_workers": 1, "image_workers": 1,
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"data_dir": data_dir, "speech_workers": 1, "image_workers": 1,
                                  "gemini_api_key": None, "playground_port": 0}
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 def png(width: int = 320, height: int = 240, colour: tuple[int, int, int] = (40, 120, 200)) -> bytes:
@@ -44,7 +46,6 @@ class Served:
     studio: Studio
     playground: Playground
     http: aiohttp.ClientSession
-    events: list[dict[str, Any]] = field(default_factory=list)
 
     async def post(self, text: str, **extra: object) -> tuple[int, dict[str, Any]]:
         async with self.http.post("/api/messages", json={"text": text, **extra}) as res:
@@ -73,7 +74,16 @@ class Served:
             return res, await res.read()
 
 
-Serve = Callable[..., Awaitable[Served]]
+class GatedProvider(OfflineProvider):
+    """Offline images that wait for a go, so a second job is certainly queued behind the first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+
+    async def imagine(self, request: ImagineRequest) -> bytes:
+        await self.gate.wait()
+        return await super().imagine(request)
 
 
 @asynccontextmanager
@@ -83,7 +93,8 @@ async def serving(settings: Settings, *, provider: Provider | None = None,
     async with open_studio(settings, provider=provider, hooks=(playground.hook,)) as studio:
         url = await playground.start(studio)
         try:
-            async with aiohttp.ClientSession(base_url=url.split("?")[0].rstrip("/")) as http:
+            jar = aiohttp.CookieJar(unsafe=True)  # browsers keep cookies for 127.0.0.1; aiohttp does not by default
+            async with aiohttp.ClientSession(base_url=url.split("?")[0].rstrip("/"), cookie_jar=jar) as http:
                 yield Served(url, studio, playground, http)
         finally:
             await playground.stop()

@@ -12,9 +12,8 @@ import pytest
 from PIL import Image
 
 from adapters.playground import AccessError, Playground
-from core.providers.offline import OfflineProvider
-from core.requests import ImagineRequest
-from tests.adapters.conftest import Served, make_settings, png, read_events, serving
+from core.studio import open_studio
+from tests.adapters.conftest import GatedProvider, Served, make_settings, png, read_events, serving
 
 
 def image(data: bytes) -> Image.Image:
@@ -22,8 +21,8 @@ def image(data: bytes) -> Image.Image:
 
 
 async def test_info_names_the_voices_the_syntax_and_the_offline_provider(served: Served) -> None:
-    res, body = await served.fetch("/api/info")
-    info = await res.json()
+    async with served.http.get("/api/info") as res:
+        info = await res.json()
     assert info["offline"] is True
     assert {"name": "Kore", "character": "Firm"} in info["voices"]
     assert info["help"]["speak"].startswith("/speak")
@@ -148,41 +147,27 @@ async def test_voice_preview_is_audio_and_stays_out_of_the_timeline(served: Serv
     assert res.status == 200
     assert res.headers["Content-Type"] == "audio/ogg"
     assert data.startswith(b"OggS")
-    _, body = await served.fetch("/api/history")
-    assert (await res.json() if False else None) is None
-    history = await served.http.get("/api/history")
-    assert (await history.json())["entries"] == []
+    async with served.http.get("/api/history") as history:
+        assert (await history.json())["entries"] == []
     res, _ = await served.fetch("/api/voices/Nobody/preview")
     assert res.status == 404
 
 
-class GatedProvider(OfflineProvider):
-    """Offline images that wait for a go, so a second job is certainly queued behind the first."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gate = asyncio.Event()
-
-    async def imagine(self, request: ImagineRequest) -> bytes:
-        await self.gate.wait()
-        return await super().imagine(request)
-
-
 async def test_queue_position_and_cancel(tmp_path: Path) -> None:
     provider = GatedProvider()
-    async with serving(make_settings(tmp_path), provider=provider) as served:
-        async with served.http.ws_connect("/api/events") as ws:
-            _, first = await served.post("/imagine one")
-            _, second = await served.post("/imagine two")
-            assert second["entry"]["state"] == "queued"
-            assert second["entry"]["position"] == 1
-            async with served.http.post(f"/api/jobs/{second['entry']['job_id']}/cancel") as res:
-                assert (await res.json())["cancelled"] is True
-            events = await read_events(ws, lambda e: e["type"] == "entry" and e["entry"]["id"] == second["entry"]["id"]
-                                       and e["entry"]["state"] == "cancelled")
-            assert events[-1]["entry"]["error"] == "The request was cancelled."
-            provider.gate.set()
-            assert (await served.finished(first["entry"]["id"]))["state"] == "done"
+    async with serving(make_settings(tmp_path), provider=provider) as served, \
+            served.http.ws_connect("/api/events") as ws:
+        _, first = await served.post("/imagine one")
+        _, second = await served.post("/imagine two")
+        assert second["entry"]["state"] == "queued"
+        assert second["entry"]["position"] == 1
+        async with served.http.post(f"/api/jobs/{second['entry']['job_id']}/cancel") as res:
+            assert (await res.json())["cancelled"] is True
+        events = await read_events(ws, lambda e: e["type"] == "entry" and e["entry"]["id"] == second["entry"]["id"]
+                                   and e["entry"]["state"] == "cancelled")
+        assert events[-1]["entry"]["error"] == "The request was cancelled."
+        provider.gate.set()
+        assert (await served.finished(first["entry"]["id"]))["state"] == "done"
 
 
 async def test_history_survives_a_restart(tmp_path: Path) -> None:
@@ -268,3 +253,20 @@ async def test_start_returns_a_url_and_stop_frees_the_port(tmp_path: Path) -> No
     async with aiohttp.ClientSession() as http:
         with pytest.raises(aiohttp.ClientConnectionError):
             await http.get(url)
+
+
+async def test_serve_runs_until_cancelled_and_reports_its_url(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    playground = Playground(settings)
+    urls: list[str] = []
+    async with open_studio(settings, hooks=(playground.hook,)) as studio:
+        task = asyncio.create_task(playground.serve(studio, on_ready=urls.append))
+        async with asyncio.timeout(5):
+            while not urls:
+                await asyncio.sleep(0.01)
+        async with aiohttp.ClientSession() as http, http.get(urls[0] + "api/info") as res:
+            assert res.status == 200
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert playground.url == urls[0]

@@ -2,7 +2,7 @@
 
 const $ = (id) => document.getElementById(id);
 const timeline = $("timeline");
-const scroller = $("scroller");
+const scroller = document.scrollingElement || document.documentElement;
 const input = $("input");
 const entries = new Map(); // id -> entry (latest known)
 const rendered = new Map(); // id -> { node, key }
@@ -130,7 +130,7 @@ function upsert(e) {
     node.append(slot.body, thread);
     rendered.set(e.id, slot);
     const parent = e.parent && rendered.get(e.parent);
-    const nearBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 160;
+    const nearBottom = scroller.scrollHeight - scroller.scrollTop - window.innerHeight < 160;
     (parent ? parent.thread : timeline).append(node);
     if (nearBottom) requestAnimationFrame(() => { scroller.scrollTop = scroller.scrollHeight; });
   }
