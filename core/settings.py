@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_TTS_MODEL = "gemini-3.8-flash-tts"
 DEFAULT_IMAGE_MODEL = "gemini-3.1-flash-image"
@@ -50,10 +52,24 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(
         None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "slack_signing_secret")
     )
+    discord_api_base: str | None = None  # e.g. http://127.0.0.1:9000/api/v10 (tests, proxies)
+    discord_gateway_url: str | None = None  # e.g. ws://127.0.0.1:9000/gateway
+    discord_sharded: bool = False  # AutoShardedClient for bots in many servers
+    discord_message_content: bool = False  # opt in when the privileged intent is enabled in the portal
+    slack_port: int = Field(3000, ge=0, le=65535)
+    slack_api_url: str | None = None  # e.g. http://127.0.0.1:9001/api/ (tests)
+    media_hosts: Annotated[tuple[str, ...], NoDecode] = ()  # extra hosts attachments may come from
     playground_host: str = "127.0.0.1"
     playground_port: int = Field(8787, ge=0, le=65535)
     playground_token: SecretStr | None = None
     playground_allow_remote: bool = False
+
+    @field_validator("media_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(h.strip().lower() for h in value.split(",") if h.strip())
+        return value
 
     @property
     def use_gemini(self) -> bool:

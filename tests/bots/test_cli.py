@@ -206,10 +206,23 @@ def test_speak_through_the_gemini_emulator(env: dict[str, str], workdir: Path) -
 def test_a_wrong_key_is_named_but_never_shown(env: dict[str, str], workdir: Path) -> None:
     with emulator_process(env, workdir, "--api-key", "right") as url:
         client = env | {"GEMINI_API_KEY": SECRET_KEY, "STUDIOBOT_GEMINI_BASE_URL": url}
-        proc = studiobot("speak", "hi", "-o", "x.ogg", "--verbose", env=client, cwd=workdir)
-    line = assert_one_error_line(proc)
-    assert proc.returncode == 1
+        plain = studiobot("speak", "hi", "-o", "x.ogg", env=client, cwd=workdir)
+        verbose = studiobot("speak", "hi", "-o", "x.ogg", "--verbose", env=client, cwd=workdir)
+    line = assert_one_error_line(plain)
+    assert plain.returncode == 1
     assert "GEMINI_API_KEY" in line
-    assert SECRET_KEY not in proc.stdout + proc.stderr
-    assert SECRET_KEY[4:20] not in proc.stdout + proc.stderr
+    for proc in (plain, verbose):
+        assert proc.returncode == 1
+        everything = proc.stdout + proc.stderr
+        assert SECRET_KEY not in everything
+        assert SECRET_KEY[4:20] not in everything
     assert not (workdir / "x.ogg").exists()
+
+
+@pytest.mark.xfail(strict=True, reason="bots/logs.py: RichHandler() logs to stdout, not stderr as --verbose says; "
+                                       "`studiobot speak -v ... | head -3` then hangs at exit")
+def test_verbose_logs_go_to_stderr_and_stdout_stays_clean(env: dict[str, str], workdir: Path) -> None:
+    proc = studiobot("speak", "hi", "-o", "x.ogg", "--verbose", env=env, cwd=workdir)
+    assert proc.returncode == 0, proc.stderr
+    assert "DEBUG" in proc.stderr
+    assert proc.stdout == ""

@@ -146,7 +146,9 @@ async def test_an_animated_gif_is_edited_from_its_first_frame(offline_studio: St
     result = await offline_studio.outcome(job.id)
     assert isinstance(result, ImageResult)
     assert (result.width, result.height) == (200, 200)
-    r, g, b = images.load(result.data).getpixel((100, 100))[:3]
+    pixel = images.load(result.data).getpixel((100, 100))
+    assert isinstance(pixel, tuple)
+    r, _, b = pixel[:3]
     assert r > 150 and r > 2 * b  # a warm red, not the second frame's blue
 
 
