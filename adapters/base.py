@@ -10,7 +10,12 @@ from core.studio import Studio
 
 
 class Adapter(Protocol):
-    name: str
-    hook: DeliveryHook  # registered before the studio starts, so resumed jobs reach it
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def hook(self) -> DeliveryHook:
+        """Registered before the studio starts, so jobs resumed from a previous run reach it."""
+        ...
 
     async def serve(self, studio: Studio, *, on_ready: Callable[[str], None] | None = None) -> None: ...

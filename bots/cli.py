@@ -173,7 +173,7 @@ def playground(
 
     def go() -> Coroutine[Any, Any, None]:
         pg = make_playground(settings, host=host, port=port, token=token, allow_remote=allow_remote or None)
-        return run_forever(settings, err, playground=pg)
+        return run_forever(settings, err, adapters=[pg])
 
     _run(settings, go)
 

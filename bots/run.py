@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.console import Console
 
+from adapters.base import Adapter
 from adapters.playground import Playground
 from core.settings import Settings
 from core.studio import open_studio
@@ -17,7 +19,12 @@ from core.studio import open_studio
 @dataclass(frozen=True)
 class AdapterSpec:
     name: str
+    module: str  # imported only when configured: a Slack-only deployment never loads discord.py
     missing: Callable[[Settings], list[str]]
+
+    def build(self, settings: Settings) -> Adapter:
+        factory: Callable[[Settings], Adapter] = importlib.import_module(self.module).build
+        return factory(settings)
 
 
 def _discord_missing(s: Settings) -> list[str]:
@@ -31,12 +38,15 @@ def _slack_missing(s: Settings) -> list[str]:
     return missing
 
 
-ADAPTERS = (AdapterSpec("Discord", _discord_missing), AdapterSpec("Slack", _slack_missing))
+ADAPTERS = (
+    AdapterSpec("Discord", "adapters.discord", _discord_missing),
+    AdapterSpec("Slack", "adapters.slack", _slack_missing),
+)
 
 
-def plan(settings: Settings) -> list[tuple[str, list[str]]]:
+def plan(settings: Settings) -> list[tuple[AdapterSpec, list[str]]]:
     """Each platform adapter and the settings it still needs."""
-    return [(spec.name, spec.missing(settings)) for spec in ADAPTERS]
+    return [(spec, spec.missing(settings)) for spec in ADAPTERS]
 
 
 def make_playground(settings: Settings, *, host: str | None = None, port: int | None = None,
@@ -46,26 +56,33 @@ def make_playground(settings: Settings, *, host: str | None = None, port: int | 
     return Playground(settings, host=host, port=port, token=secret, allow_remote=remote)
 
 
-async def run_forever(settings: Settings, console: Console, *, playground: Playground | None = None) -> None:
-    """Serve everything configured until Ctrl+C or SIGTERM; with no platform tokens that is the playground."""
+def configured(settings: Settings, console: Console) -> list[Adapter]:
+    """The platform adapters whose settings are present; one clear line for each one skipped."""
+    adapters = []
+    for spec, missing in plan(settings):
+        if missing:
+            console.print(f"{spec.name}: skipped (set {', '.join(missing)})", highlight=False)
+        else:
+            adapters.append(spec.build(settings))
+    return adapters
+
+
+async def run_forever(settings: Settings, console: Console, *, adapters: list[Adapter] | None = None) -> None:
+    """Serve until Ctrl+C or SIGTERM: the configured platforms, or the playground when there are none."""
     task = asyncio.current_task()
     assert task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    if adapters is None:
+        adapters = configured(settings, console) or [make_playground(settings)]
     try:
-        await _serve(settings, console, playground)
+        await _serve(settings, console, adapters)
     except asyncio.CancelledError:
         console.print("stopped", highlight=False)
 
 
-async def _serve(settings: Settings, console: Console, playground: Playground | None) -> None:
-    if playground is None:
-        for name, missing in plan(settings):
-            if missing:
-                console.print(f"{name}: skipped (set {', '.join(missing)})", highlight=False)
-            else:
-                console.print(f"{name}: configured, but this build has no {name} adapter yet", highlight=False)
-        playground = make_playground(settings)
-    async with open_studio(settings, hooks=(playground.hook,)) as studio, asyncio.TaskGroup() as tg:
+async def _serve(settings: Settings, console: Console, adapters: list[Adapter]) -> None:
+    hooks = tuple(a.hook for a in adapters)
+    async with open_studio(settings, hooks=hooks) as studio, asyncio.TaskGroup() as tg:
         if studio.offline:
             console.print("[bold yellow]OFFLINE PREVIEW:[/] no GEMINI_API_KEY set, so speech comes from espeak and "
                           "images are preview cards.", highlight=False)
@@ -73,5 +90,9 @@ async def _serve(settings: Settings, console: Console, playground: Playground | 
             console.print(f"Gemini: {settings.tts_model} for speech, {settings.image_model} for images",
                           highlight=False)
         console.print(f"Journal: {settings.journal_path}", highlight=False)
-        tg.create_task(playground.serve(studio, on_ready=lambda url: console.print(
-            f"[bold]Playground:[/] {url}  (Ctrl+C to stop)", highlight=False)), name="playground")
+        for adapter in adapters:
+            tg.create_task(adapter.serve(studio, on_ready=_announce(console, adapter.name)), name=adapter.name)
+
+
+def _announce(console: Console, name: str) -> Callable[[str], None]:
+    return lambda where: console.print(f"[bold]{name.capitalize()}:[/] {where}", highlight=False)
