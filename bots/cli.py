@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -187,6 +188,8 @@ def _read(path: Path) -> bytes:
 
 
 def main() -> None:
+    # Like any Unix filter: when the reader of our output goes away (`| head`), exit quietly.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         app()
     except typer.BadParameter as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from rich.console import Console
 from rich.logging import RichHandler
 
 from core.redact import RedactingFilter, Redactor
@@ -11,7 +12,7 @@ from core.settings import Settings
 
 
 def setup_logging(settings: Settings, verbose: bool = False, *, default: int = logging.WARNING) -> None:
-    handler = RichHandler(show_path=False, rich_tracebacks=False, markup=False)
+    handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False, markup=False)
     handler.addFilter(RedactingFilter(Redactor(settings.secrets())))
     logging.basicConfig(level=logging.DEBUG if verbose else default, handlers=[handler], format="%(message)s",
                         force=True)

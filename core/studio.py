@@ -33,6 +33,7 @@ class Studio:
                  pools: dict[str, int], limits: UserLimits | None = None) -> None:
         self.provider = provider
         self.limits = limits or UserLimits(0)
+        self._inflight: dict[str, asyncio.Future[Job]] = {}
         self.journal = journal
         self.results = results
         self.runner = JobRunner(journal, queue, results, self._execute, pools)
@@ -54,11 +55,37 @@ class Studio:
     # -- submitting --------------------------------------------------------------------------------------
 
     async def submit(self, request: Request, requester: Requester, origin: Origin, *,
-                     parent_id: str | None = None, reply: Reply | None = None) -> Job:
-        """Validate, then journal and queue; raises InputError before anything is accepted."""
+                     parent_id: str | None = None, reply: Reply | None = None,
+                     dedupe_key: str | None = None) -> Job:
+        """Validate, then journal and queue; raises InputError before anything is accepted.
+
+        With ``dedupe_key`` (a platform's event or interaction id) a redelivered event returns the job
+        the first delivery made, and nothing is generated twice, even across restarts.
+        """
+        if dedupe_key is None:
+            return await self._accept(request, requester, origin, parent_id, reply, None)
+        if (pending := self._inflight.get(dedupe_key)) is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Job] = asyncio.get_running_loop().create_future()
+        self._inflight[dedupe_key] = future  # before any await, so a concurrent duplicate waits on it
+        try:
+            existing = await self.journal.find_by_key(dedupe_key)
+            job = existing or await self._accept(request, requester, origin, parent_id, reply, dedupe_key)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: no "never retrieved" warning when nobody else waited
+            raise
+        finally:
+            self._inflight.pop(dedupe_key, None)
+        future.set_result(job)
+        return job
+
+    async def _accept(self, request: Request, requester: Requester, origin: Origin, parent_id: str | None,
+                      reply: Reply | None, dedupe_key: str | None) -> Job:
         request = await validate(request, self.provider.limits)
         await self.limits.admit(requester)
-        job = Job(id=new_job_id(), request=request, requester=requester, origin=origin, parent_id=parent_id)
+        job = Job(id=new_job_id(), request=request, requester=requester, origin=origin, parent_id=parent_id,
+                  dedupe_key=dedupe_key)
         return await self.runner.submit(job, reply)
 
     async def run(self, request: Request, requester: Requester, origin: Origin, *,

@@ -18,8 +18,11 @@ from core.jobs import codec
 from core.jobs.files import BlobStore
 from core.jobs.model import Delivery, Job, JobState, ResultRef
 
-SCHEMA_VERSION = 1
-SCHEMA = """
+SCHEMA_VERSION = 2
+MIGRATIONS: dict[int, str] = {  # version -> what turns the previous version into it
+    2: "ALTER TABLE jobs ADD COLUMN dedupe_key TEXT;",
+}
+TABLES = """
 CREATE TABLE IF NOT EXISTS jobs (
     id            TEXT PRIMARY KEY,
     kind          TEXT NOT NULL,
@@ -35,13 +38,17 @@ CREATE TABLE IF NOT EXISTS jobs (
     result        TEXT,
     delivery      TEXT NOT NULL DEFAULT 'pending',
     delivered_ref TEXT,
+    dedupe_key    TEXT,
     created_at    REAL NOT NULL,
     updated_at    REAL NOT NULL
 );
+"""
+INDEXES = """
 CREATE INDEX IF NOT EXISTS jobs_open ON jobs(state) WHERE state IN ('queued', 'running');
 CREATE INDEX IF NOT EXISTS jobs_undelivered ON jobs(platform, delivery) WHERE delivery != 'delivered';
 CREATE INDEX IF NOT EXISTS jobs_by_ref ON jobs(platform, delivered_ref);
 CREATE INDEX IF NOT EXISTS jobs_recent ON jobs(platform, created_at);
+CREATE UNIQUE INDEX IF NOT EXISTS jobs_dedupe ON jobs(dedupe_key) WHERE dedupe_key IS NOT NULL;
 """
 
 
@@ -59,6 +66,7 @@ class Journal(Protocol):
     async def claim_delivery(self, job_id: str) -> bool: ...
     async def mark_delivered(self, job_id: str, ref: str | None = None) -> None: ...
     async def find_delivered(self, platform: str, ref: str) -> Job | None: ...
+    async def find_by_key(self, dedupe_key: str) -> Job | None: ...
     async def recent(self, platform: str, *, limit: int = 50, channel: str | None = None) -> list[Job]: ...
 
 
@@ -75,12 +83,30 @@ class SqliteJournal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = await aiosqlite.connect(self.path)
         self._db.row_factory = aiosqlite.Row
-        await self._db.execute("PRAGMA journal_mode=WAL")
-        await self._db.execute("PRAGMA synchronous=NORMAL")
-        await self._db.execute("PRAGMA foreign_keys=ON")
-        await self._db.executescript(SCHEMA)
-        await self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        await self._db.commit()
+        try:
+            await self._db.execute("PRAGMA journal_mode=WAL")
+            await self._db.execute("PRAGMA synchronous=NORMAL")
+            await self._db.execute("PRAGMA foreign_keys=ON")
+            await self._migrate(self._db)
+        except BaseException:
+            await self.close()  # its worker thread would otherwise keep the process from exiting
+            raise
+
+    async def _migrate(self, db: aiosqlite.Connection) -> None:
+        """Bring an older journal up to date in place; a new one starts at the current schema."""
+        async with db.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        version = int(row[0]) if row else 0
+        async with db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'jobs'") as cursor:
+            exists = await cursor.fetchone() is not None
+        if not exists:
+            await db.executescript(TABLES)
+        else:
+            for target in range(max(version, 1) + 1, SCHEMA_VERSION + 1):
+                await db.executescript(MIGRATIONS[target])
+        await db.executescript(INDEXES)
+        await db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        await db.commit()
 
     async def close(self) -> None:
         if self._db is not None:
@@ -104,9 +130,9 @@ class SqliteJournal:
         now = time.time()
         await self._write(
             "INSERT INTO jobs (id, kind, platform, state, request, requester, origin, parent_id, attempts,"
-            " delivery, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " delivery, dedupe_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (job.id, job.kind, job.origin.platform, job.state.value, request, codec.dump_plain(job.requester),
-             codec.dump_plain(job.origin), job.parent_id, job.attempts, job.delivery.value, now, now),
+             codec.dump_plain(job.origin), job.parent_id, job.attempts, job.delivery.value, job.dedupe_key, now, now),
         )
 
     async def get(self, job_id: str) -> Job | None:
@@ -178,6 +204,10 @@ class SqliteJournal:
         )
         return jobs[0] if jobs else None
 
+    async def find_by_key(self, dedupe_key: str) -> Job | None:
+        jobs = await self._select("SELECT * FROM jobs WHERE dedupe_key = ?", (dedupe_key,))
+        return jobs[0] if jobs else None
+
     async def recent(self, platform: str, *, limit: int = 50, channel: str | None = None) -> list[Job]:
         jobs = await self._select(
             "SELECT * FROM jobs WHERE platform = ? AND (? IS NULL OR json_extract(origin, '$.channel') = ?)"
@@ -205,6 +235,7 @@ class SqliteJournal:
             result=codec.load_result(row["result"]),
             delivery=Delivery(row["delivery"]),
             delivered_ref=row["delivered_ref"],
+            dedupe_key=row["dedupe_key"],
             created_at=row["created_at"],
             updated_at=row["updated_at"],
         )

@@ -57,6 +57,7 @@ class Job:
     result: ResultRef | None = None
     delivery: Delivery = Delivery.PENDING
     delivered_ref: str | None = None
+    dedupe_key: str | None = None  # a platform's event id: a redelivered event never makes a second job
     created_at: float = 0.0
     updated_at: float = 0.0
 

@@ -181,7 +181,7 @@ class JobRunner:
         except StudioError as err:
             log.info("job %s failed: %s (%s)", job.id, err.code, err.detail or err.user_message)
             await asyncio.shield(self._finish(job, JobState.FAILED, error=err))
-        except Exception:
+        except (Exception, SystemExit):  # SystemExit: a library in a worker thread must not end the process
             log.exception("job %s crashed", job.id)
             await asyncio.shield(self._finish(job, JobState.FAILED, error=StudioError()))
         else:

@@ -219,8 +219,6 @@ def test_a_wrong_key_is_named_but_never_shown(env: dict[str, str], workdir: Path
     assert not (workdir / "x.ogg").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="bots/logs.py: RichHandler() logs to stdout, not stderr as --verbose says; "
-                                       "`studiobot speak -v ... | head -3` then hangs at exit")
 def test_verbose_logs_go_to_stderr_and_stdout_stays_clean(env: dict[str, str], workdir: Path) -> None:
     proc = studiobot("speak", "hi", "-o", "x.ogg", "--verbose", env=env, cwd=workdir)
     assert proc.returncode == 0, proc.stderr

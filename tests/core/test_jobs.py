@@ -150,3 +150,33 @@ async def test_one_user_cannot_flood_the_studio(tmp_path: Path) -> None:
         with pytest.raises(RateLimited, match="2 requests in the last minute"):
             await studio.submit(SpeakRequest("hi"), REQUESTER, ORIGIN)
         await studio.submit(SpeakRequest("hi"), Requester("test", "someone-else"), ORIGIN)
+
+
+async def test_a_redelivered_event_never_makes_a_second_job(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    hook = RecordingHook()
+    async with open_studio(settings, hooks=(hook,)) as studio:
+        first, second = await asyncio.gather(
+            studio.submit(SpeakRequest("hi"), REQUESTER, ORIGIN, dedupe_key="Ev123"),
+            studio.submit(SpeakRequest("hi"), REQUESTER, ORIGIN, dedupe_key="Ev123"),
+        )
+        assert first.id == second.id
+        await _delivered(studio, first.id)
+    async with open_studio(settings, hooks=(hook,)) as studio:  # the platform retries after a restart
+        again = await studio.submit(SpeakRequest("hi"), REQUESTER, ORIGIN, dedupe_key="Ev123")
+        assert again.id == first.id
+        assert len(await studio.recent("test")) == 1
+    assert len(hook.reply.posted) == 1
+
+
+async def test_a_journal_from_the_first_release_is_migrated_in_place(tmp_path: Path) -> None:
+    from core.jobs import journal
+
+    with sqlite3.connect(tmp_path / "journal.sqlite3") as db:  # the version-1 table, without dedupe_key
+        db.executescript(journal.TABLES.replace("    dedupe_key    TEXT,\n", ""))
+        db.execute("PRAGMA user_version=1")
+    async with open_studio(make_settings(tmp_path)) as studio:
+        job = await studio.submit(SpeakRequest("hi"), REQUESTER, ORIGIN, dedupe_key="k1")
+        await studio.outcome(job.id)
+    with sqlite3.connect(tmp_path / "journal.sqlite3") as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == journal.SCHEMA_VERSION
