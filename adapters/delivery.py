@@ -28,7 +28,8 @@ class AdapterReply(Reply, Protocol):
 
 
 async def submit_and_track(studio: Studio, reply: AdapterReply, build: Build | Request | Help,
-                           requester: Requester, origin: Origin, *, parent_id: str | None = None) -> Job | None:
+                           requester: Requester, origin: Origin, *, parent_id: str | None = None,
+                           dedupe_key: str | None = None) -> Job | None:
     """Submit the request with ``reply`` live on it; help and refusals go to the reply, not up the stack.
 
     ``build`` may be a callable so parsing errors take the same path as validation errors.
@@ -39,7 +40,8 @@ async def submit_and_track(studio: Studio, reply: AdapterReply, build: Build | R
         if isinstance(request, Help):
             await reply.help(request)
             return None
-        return await studio.submit(request, requester, origin, parent_id=parent_id, reply=reply)
+        return await studio.submit(request, requester, origin, parent_id=parent_id, reply=reply,
+                                   dedupe_key=dedupe_key)
     except StudioError as err:
         await reply.reject(err)
         return None

@@ -113,6 +113,10 @@ class Studio:
         """The job whose result became this platform message: the parent of a chained edit."""
         return await self.journal.find_delivered(platform, ref)
 
+    async def job_for_key(self, dedupe_key: str) -> Job | None:
+        """The job an earlier delivery of the same platform event made, so a retry can be skipped cheaply."""
+        return await self.journal.find_by_key(dedupe_key)
+
     def position(self, job_id: str) -> int | None:
         """1-based place in its pool's queue while the job waits."""
         return self.runner.queue.position(job_id)

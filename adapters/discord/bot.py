@@ -1,0 +1,103 @@
+"""The Discord client and the adapter ``studiobot run`` serves: login, commands, buttons, replies."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+
+from adapters.discord import mentions
+from adapters.discord.buttons import DeleteButton, EditButton, RetryButton
+from adapters.discord.commands import add_commands
+from adapters.discord.hook import DiscordHook
+from adapters.discord.prefs import GuildPrefs
+from adapters.discord.services import Services
+from adapters.discord.voice import DEFAULT_IDLE_S, VoiceFactory, VoicePlayer
+from core.settings import Settings
+from core.studio import Studio
+
+log = logging.getLogger(__name__)
+
+
+def point_at(settings: Settings) -> None:
+    """Send discord.py to another server (a proxy, or the tests' fake). Process-wide: class attributes."""
+    if settings.discord_api_base:
+        discord.http.Route.BASE = settings.discord_api_base.rstrip("/")
+    if settings.discord_gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
+def intents(settings: Settings) -> discord.Intents:
+    """Guilds (channels, roles), guild messages (reply-mentions), voice states (who is in which channel).
+    Message content is privileged and only needed to edit other people's pictures by reply."""
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    wanted.guild_messages = True
+    wanted.voice_states = True
+    wanted.message_content = settings.discord_message_content
+    return wanted
+
+
+class StudioClient(discord.Client):
+    def __init__(self, settings: Settings, *, voice_factory: VoiceFactory | None = None,
+                 voice_idle_s: float = DEFAULT_IDLE_S, guild_ready_timeout: float = 2.0, **options: Any) -> None:
+        super().__init__(intents=intents(settings), allowed_mentions=discord.AllowedMentions.none(),
+                         guild_ready_timeout=guild_ready_timeout, **options)
+        self.services = Services(settings, VoicePlayer(factory=voice_factory, idle_s=voice_idle_s),
+                                 GuildPrefs(settings.data_dir / "discord" / "server-defaults.json"))
+        self.tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(self)
+        self.on_ready_callback: Callable[[str], None] | None = None
+
+    async def setup_hook(self) -> None:
+        add_commands(self.tree)
+        self.add_dynamic_items(RetryButton, EditButton, DeleteButton)
+
+    async def on_ready(self) -> None:
+        self.services.ready.set()
+        guilds = len(self.guilds)
+        log.info("logged in as %s in %d servers", self.user, guilds)
+        if self.on_ready_callback is not None and self.user is not None:
+            self.on_ready_callback(f"logged in as {self.user} ({guilds} server{'s' if guilds != 1 else ''})")
+
+    async def on_message(self, message: discord.Message) -> None:
+        await mentions.on_message(self, message)
+
+    async def close(self) -> None:
+        await self.services.player.close()
+        session, self.services.session = self.services.session, None
+        if session is not None:
+            await session.close()
+        await super().close()
+
+
+class ShardedStudioClient(discord.AutoShardedClient, StudioClient):
+    """The same bot, sharded automatically (set STUDIOBOT_DISCORD_SHARDED for bots in many servers)."""
+
+
+class DiscordAdapter:
+    name = "discord"
+
+    def __init__(self, settings: Settings, **client_options: Any) -> None:
+        if settings.discord_token is None:
+            raise ValueError("DISCORD_TOKEN is not set")
+        point_at(settings)
+        self.settings = settings
+        cls = ShardedStudioClient if settings.discord_sharded else StudioClient
+        self.client: StudioClient = cls(settings, **client_options)
+        self.hook = DiscordHook(self.client)
+
+    async def serve(self, studio: Studio, *, on_ready: Callable[[str], None] | None = None) -> None:
+        """Run until cancelled (one task in the bots' TaskGroup)."""
+        assert self.settings.discord_token is not None
+        self.client.services.studio = studio
+        self.client.on_ready_callback = on_ready
+        async with self.client:
+            await self.client.start(self.settings.discord_token.get_secret_value())
+
+
+def build(settings: Settings) -> DiscordAdapter:
+    return DiscordAdapter(settings)

@@ -1,0 +1,50 @@
+"""The words under each result and in each progress line: short, plain, never a ping."""
+
+from __future__ import annotations
+
+from core.jobs.model import Job, JobState, Progress
+from core.requests import EditRequest, ImagineRequest, SpeakRequest
+from core.results import Result
+
+MAX_ECHO = 300
+WORKING = {"speak": "🗣️ Recording…", "imagine": "🎨 Drawing…", "edit": "🖌️ Editing…"}
+
+
+def _short(text: str, limit: int = MAX_ECHO) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def progress_text(kind: str, progress: Progress) -> str | None:
+    if progress.state is JobState.QUEUED:
+        where = f" (position {progress.position})" if progress.position else ""
+        return f"⏳ Waiting in the queue{where}…"
+    if progress.state is JobState.RUNNING:
+        return WORKING.get(kind, "Working…")
+    return None
+
+
+def caption(job: Job, result: Result, note: str | None = None) -> str:
+    """What was made, how, and for whom (a mention that cannot ping: allowed_mentions is none)."""
+    req = job.request
+    who = f"<@{job.requester.user_id}>"
+    if isinstance(req, SpeakRequest):
+        voices = " & ".join(dict.fromkeys(s.voice for s in req.speakers)) if req.speakers else req.voice
+        line = f"🗣️ **{voices}**" + (f" · *{_short(req.style, 80)}*" if req.style else "")
+        line += f" · {getattr(result, 'duration_s', 0.0):.1f} s · for {who}"
+    elif isinstance(req, ImagineRequest):
+        guided = " · image-guided" if req.references else ""
+        line = f"🎨 {_short(req.prompt)} · {req.aspect or '1:1'}{guided} · for {who}"
+    else:
+        assert isinstance(req, EditRequest)
+        masked = " · masked" if req.mask is not None else ""
+        line = f"🖌️ {_short(req.instruction)}{masked} · for {who}"
+    if getattr(result, "offline", False):
+        line += "\n-# offline preview: no Gemini key is set"
+    if note:
+        line += f"\n-# {note}"
+    return line
+
+
+def filename(job: Job, result: Result) -> str:
+    return f"{job.kind}-{job.id}.{result.extension}"

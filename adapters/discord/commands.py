@@ -1,0 +1,115 @@
+"""Slash commands and the "Edit image" message menu: translate options into requests, nothing more."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from adapters.discord import flow
+from adapters.discord.modals import EditModal
+from adapters.discord.services import services
+from adapters.discord.sources import image_in, read_attachment
+from core.errors import StudioError
+from core.requests import EditRequest, ImagineRequest, Request, Speaker, SpeakRequest
+from core.voices import DEFAULT_VOICE, dialogue_speakers
+
+ASPECTS = ("1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9")
+NO_IMAGE = "That message has no image I can see. Pick a message with an attached or embedded picture."
+
+
+async def voice_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """Voices whose name or character matches what was typed so far (Discord shows at most 25)."""
+    needle = current.strip().lower()
+    voices = services(interaction.client).core.voices()
+    found = [v for v in voices if needle in v.name.lower() or needle in v.character.lower()]
+    return [app_commands.Choice(name=f"{v.name} — {v.character}", value=v.name) for v in found[:25]]
+
+
+@app_commands.command(name="speak", description="Turn text into speech. `Name: line` lines make a dialogue.")
+@app_commands.describe(text="What to say; lines like `Ann: hi` with two names become a two-voice dialogue",
+                       voice="The voice (or the first speaker's)", style='How to say it, e.g. "warm and slow"',
+                       voice2="The second speaker's voice in a dialogue", play="Also play it in your voice channel",
+                       as_voice_message="Post it as a Discord voice message")
+@app_commands.autocomplete(voice=voice_choices, voice2=voice_choices)
+async def speak(interaction: discord.Interaction, text: str, voice: str | None = None, style: str | None = None,
+                voice2: str | None = None, play: bool | None = None, as_voice_message: bool | None = None) -> None:
+    prefs = services(interaction.client).prefs
+    options = {"play": prefs.resolve(interaction.guild_id, "play", play),
+               "voice_message": prefs.resolve(interaction.guild_id, "voice_message", as_voice_message)}
+
+    async def build() -> tuple[Request, str | None]:
+        first = voice or DEFAULT_VOICE
+        speakers = tuple(Speaker(n, v) for n, v in dialogue_speakers(text, first, voice2))
+        return SpeakRequest(text=text, voice=first, style=style, speakers=speakers), None
+
+    await flow.start(interaction, "speak", build, options=options)
+
+
+@app_commands.command(name="imagine", description="Draw a picture from a prompt.")
+@app_commands.describe(prompt="What to draw", aspect="Shape of the picture", image="A picture to guide it")
+@app_commands.choices(aspect=[app_commands.Choice(name=a, value=a) for a in ASPECTS])
+async def imagine(interaction: discord.Interaction, prompt: str, aspect: app_commands.Choice[str] | None = None,
+                  image: discord.Attachment | None = None) -> None:
+    limit = interaction.filesize_limit
+
+    async def build() -> tuple[Request, str | None]:
+        refs = (await read_attachment(interaction.client, image, "attached image"),) if image else ()
+        return ImagineRequest(prompt=prompt, aspect=aspect.value if aspect else None, references=refs,
+                              max_bytes=limit), None
+
+    await flow.start(interaction, "imagine", build)
+
+
+@app_commands.command(name="edit", description="Change a picture with an instruction.")
+@app_commands.describe(image="The picture to change", instruction="What to change",
+                       mask="Optional mask: white = change, black = keep")
+async def edit(interaction: discord.Interaction, image: discord.Attachment, instruction: str,
+               mask: discord.Attachment | None = None) -> None:
+    limit = interaction.filesize_limit
+
+    async def build() -> tuple[Request, str | None]:
+        source = await read_attachment(interaction.client, image)
+        painted = await read_attachment(interaction.client, mask, "mask") if mask else None
+        return EditRequest(image=source, instruction=instruction, mask=painted, max_bytes=limit), None
+
+    await flow.start(interaction, "edit", build)
+
+
+async def edit_image(interaction: discord.Interaction, message: discord.Message) -> None:
+    """Message menu → Apps → Edit image: works on any message, no message-content intent needed."""
+    try:
+        source = await image_in(interaction.client, message)
+    except StudioError as err:  # an attachment too large to fetch
+        await interaction.response.send_message(err.user_message, ephemeral=True)
+        return
+    if source is None:
+        await interaction.response.send_message(NO_IMAGE, ephemeral=True)
+        return
+    await interaction.response.send_modal(EditModal(source, reply_to=message))
+
+
+@app_commands.command(name="studiobot-defaults", description="Server defaults for /speak.")
+@app_commands.describe(voice_message="Post speech as voice messages by default",
+                       play="Play speech in the caller's voice channel by default")
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.guild_only()
+async def defaults(interaction: discord.Interaction, voice_message: bool | None = None,
+                   play: bool | None = None) -> None:
+    prefs = services(interaction.client).prefs
+    assert interaction.guild_id is not None
+    for name, value in (("voice_message", voice_message), ("play", play)):
+        if value is not None:
+            prefs.set(interaction.guild_id, name, value)
+    now = ", ".join(f"{n.replace('_', ' ')}: {'on' if prefs.get(interaction.guild_id, n) else 'off'}"
+                    for n in ("voice_message", "play"))
+    await interaction.response.send_message(f"Defaults for /speak here — {now}.", ephemeral=True)
+
+
+def add_commands(tree: app_commands.CommandTree[discord.Client]) -> None:
+    commands: tuple[app_commands.Command[Any, Any, None], ...] = (speak, imagine, edit, defaults)
+    for command in commands:
+        tree.add_command(command)
+    tree.add_command(app_commands.ContextMenu(name="Edit image", callback=edit_image))
+

@@ -1,0 +1,49 @@
+"""From an interaction to a submitted job: defer first (the 3 s deadline), then fetch, build and submit."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+
+import discord
+
+from adapters.discord.reply import InteractionReply
+from adapters.discord.services import PLATFORM, services
+from core.errors import StudioError
+from core.jobs.model import Job
+from core.requests import Origin, Request, Requester
+
+log = logging.getLogger(__name__)
+
+Build = Callable[[], Awaitable[tuple[Request, str | None]]]  # the request, and its parent job if any
+
+
+def requester_of(user: discord.abc.User) -> Requester:
+    return Requester(PLATFORM, str(user.id), user.display_name)
+
+
+async def start(interaction: discord.Interaction, kind: str, build: Build, *,
+                reply_to: discord.Message | None = None, options: Mapping[str, bool] | None = None) -> Job | None:
+    """Defer, then run ``build`` (downloads, checks) and submit; refusals reach only the requester."""
+    try:
+        response = await interaction.response.defer(thinking=True)
+    except (discord.InteractionResponded, discord.NotFound):
+        log.info("interaction %s was already answered or expired; not starting it again", interaction.id)
+        return None
+    reply = InteractionReply(interaction.client, interaction, kind, reply_to=reply_to.id if reply_to else None)
+    anchor = reply_to.id if reply_to else (response.message_id if response is not None else None)
+    meta = {"app": str(interaction.application_id), "token": interaction.token, "at": f"{time.time():.0f}",
+            "kind": kind}
+    meta |= {name: "1" for name, on in (options or {}).items() if on}
+    origin = Origin(PLATFORM, workspace=str(interaction.guild_id) if interaction.guild_id else None,
+                    channel=str(interaction.channel_id) if interaction.channel_id else None,
+                    message=str(anchor) if anchor else None, meta=meta)
+    try:
+        request, parent_id = await build()
+        return await services(interaction.client).core.submit(
+            request, requester_of(interaction.user), origin, parent_id=parent_id, reply=reply,
+            dedupe_key=f"discord:i:{interaction.id}")
+    except StudioError as err:
+        await reply.reject(err)
+        return None

@@ -1,0 +1,140 @@
+"""Playing clips in a voice channel: one queue per server, join on demand, leave when idle.
+
+The clip is already OGG/Opus; ``FFmpegOpusAudio`` (with imageio-ffmpeg's binary) hands discord.py
+ready 20 ms Opus packets, so no system libopus or ffmpeg is needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import io
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, cast
+
+import discord
+import imageio_ffmpeg
+
+from core.results import AudioClip
+from core.tasks import TaskOwner
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT_S = 15.0
+DEFAULT_IDLE_S = 120.0
+VoiceChannel = discord.VoiceChannel | discord.StageChannel
+VoiceFactory = Callable[[discord.Client, discord.abc.Connectable], discord.VoiceProtocol]
+
+
+class VoiceUnavailable(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Playback(Protocol):
+    """What the player uses of a voice client (``discord.VoiceClient`` or a test double)."""
+
+    channel: Any
+
+    def play(self, source: discord.AudioSource, *, after: Callable[[Exception | None], Any] | None = None) -> None:
+        ...
+
+    def is_connected(self) -> bool: ...
+
+    async def move_to(self, channel: discord.abc.Snowflake | None) -> None: ...
+
+    async def disconnect(self, *, force: bool = False) -> None: ...
+
+
+@functools.cache
+def ffmpeg() -> str:
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+def opus_source(clip: AudioClip) -> discord.FFmpegOpusAudio:
+    """20 ms Opus packets from the clip, through the bundled ffmpeg."""
+    return discord.FFmpegOpusAudio(io.BytesIO(clip.data), pipe=True, executable=ffmpeg())
+
+
+def _finished(loop: asyncio.AbstractEventLoop, done: asyncio.Event, error: Exception | None) -> None:
+    """discord.py calls ``after`` from its player thread."""
+    if error is not None:
+        log.warning("voice playback failed: %r", error)
+    loop.call_soon_threadsafe(done.set)
+
+
+@dataclass
+class _Guild:
+    queue: asyncio.Queue[tuple[VoiceChannel, AudioClip]] = field(default_factory=asyncio.Queue)
+    client: Playback | None = None
+    worker: asyncio.Task[None] | None = None
+
+
+class VoicePlayer:
+    def __init__(self, *, factory: VoiceFactory | None = None, idle_s: float = DEFAULT_IDLE_S) -> None:
+        self.factory: VoiceFactory = factory or discord.VoiceClient
+        self.idle_s = idle_s
+        self._guilds: dict[int, _Guild] = {}
+        self._tasks = TaskOwner("voice")
+
+    def _check(self, channel: VoiceChannel) -> None:
+        me = channel.guild.me
+        perms = channel.permissions_for(me) if me is not None else None
+        if perms is None or not perms.connect:
+            raise VoiceUnavailable(f"I'm not allowed to join {channel.mention}.")
+        if not perms.speak:
+            raise VoiceUnavailable(f"I'm not allowed to speak in {channel.mention}.")
+
+    async def _connect(self, state: _Guild, channel: VoiceChannel) -> Playback:
+        if state.client is not None and state.client.is_connected():
+            if state.client.channel != channel:
+                await state.client.move_to(channel)
+            return state.client
+        self._check(channel)
+        try:
+            vc = await channel.connect(cls=self.factory, timeout=CONNECT_TIMEOUT_S, self_deaf=True)
+        except discord.ClientException as err:
+            raise VoiceUnavailable("I'm already busy in another voice channel.") from err
+        except (TimeoutError, RuntimeError, OSError) as err:  # RuntimeError: voice support not installed
+            log.warning("voice connect failed: %r", err)
+            raise VoiceUnavailable("I couldn't connect to the voice channel.") from err
+        state.client = cast(Playback, vc)
+        return state.client
+
+    async def enqueue(self, channel: VoiceChannel, clip: AudioClip) -> None:
+        """Join now (so failures can be reported), then play after whatever is already queued."""
+        state = self._guilds.setdefault(channel.guild.id, _Guild())
+        await self._connect(state, channel)
+        state.queue.put_nowait((channel, clip))
+        if state.worker is None or state.worker.done():
+            state.worker = self._tasks.spawn(self._work(channel.guild.id, state), name=f"voice-{channel.guild.id}")
+
+    async def _work(self, guild_id: int, state: _Guild) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                try:
+                    channel, clip = await asyncio.wait_for(state.queue.get(), self.idle_s)
+                except TimeoutError:
+                    return
+                try:
+                    vc = await self._connect(state, channel)
+                except VoiceUnavailable as err:
+                    log.info("skipping a clip in %s: %s", guild_id, err.reason)
+                    continue
+                done = asyncio.Event()
+                source = opus_source(clip)
+                vc.play(source, after=functools.partial(_finished, loop, done))
+                await done.wait()
+        finally:
+            client, state.client = state.client, None
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    await client.disconnect(force=False)
+
+    async def close(self) -> None:
+        await self._tasks.close()

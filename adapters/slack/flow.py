@@ -1,0 +1,84 @@
+"""What every Slack listener shares: wait for the ack to leave, submit once per event, explain refusals."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.reply import PLATFORM, SlackReply, tell
+from adapters.slack.sources import Sources
+from adapters.slack.text import escape
+from core.errors import StudioError
+from core.jobs.model import Job
+from core.requests import Origin, Request, Requester
+from core.studio import Studio
+
+ACK_SENT = "studiobot_ack_sent"  # an asyncio.Event in the Bolt context, set once the ack is on the wire
+ACK_WAIT_S = 3.0
+WORKING = "Working on it… the result will appear here."
+_SEEN_LIMIT = 5000
+
+
+async def ack_sent(context: Mapping[str, Any]) -> None:
+    """Wait until Slack has our ack, so generation never starts before the 3 s answer is out."""
+    event = context.get(ACK_SENT)
+    if isinstance(event, asyncio.Event):
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), ACK_WAIT_S)
+
+
+def dedupe_key(kind: str, value: str) -> str:
+    return f"{PLATFORM}:{kind}:{value}"
+
+
+class Flow:
+    """The studio, the Web API client and the image sources, shared by all listeners."""
+
+    def __init__(self, studio: Studio, client: AsyncWebClient, sources: Sources) -> None:
+        self.studio = studio
+        self.client = client
+        self.sources = sources
+        self._seen: OrderedDict[str, None] = OrderedDict()
+
+    async def first_delivery(self, key: str) -> bool:
+        """False for an event we already handled: a Slack retry, here or before a restart."""
+        if key in self._seen:
+            return False
+        self._seen[key] = None
+        while len(self._seen) > _SEEN_LIMIT:
+            self._seen.popitem(last=False)
+        return await self.studio.job_for_key(key) is None
+
+    async def submit(self, request: Request, requester: Requester, origin: Origin, *, key: str,
+                     parent_id: str | None = None) -> Job | None:
+        """Queue the job with its Slack reply; a refusal becomes an ephemeral note to the requester."""
+        try:
+            return await self.studio.submit(request, requester, origin, parent_id=parent_id,
+                                            reply=SlackReply(self.client), dedupe_key=key)
+        except StudioError as err:
+            await self.refuse(origin, requester.user_id, err)
+            return None
+
+    async def refuse(self, origin: Origin, user: str | None, err: StudioError) -> None:
+        await self.tell(origin, user, escape(err.user_message))
+
+    async def tell(self, origin: Origin, user: str | None, text: str) -> None:
+        await tell(self.client, origin.channel, user, text, thread=origin.thread,
+                   response_url=origin.meta.get("response_url"))
+
+
+def requester_of(user: Mapping[str, Any] | str, name: str = "") -> Requester:
+    if isinstance(user, Mapping):
+        return Requester(PLATFORM, str(user.get("id", "")), str(user.get("username") or user.get("name") or ""))
+    return Requester(PLATFORM, user, name)
+
+
+def origin_of(team: str | None, channel: str, *, thread: str | None = None, message: str | None = None,
+              response_url: str | None = None) -> Origin:
+    meta = {"response_url": response_url} if response_url else {}
+    return Origin(PLATFORM, workspace=team, channel=channel, thread=thread, message=message, meta=meta)

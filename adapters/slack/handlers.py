@@ -1,0 +1,88 @@
+"""Slash commands and mentions: ``/speak``, ``/imagine`` and "@studiobot make it night" in an image's thread."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+
+from adapters.slack.flow import WORKING, Flow, ack_sent, dedupe_key, origin_of, requester_of
+from adapters.slack.sources import files_of, first_image
+from adapters.slack.text import escape, plain, without_mention
+from core.commands import Help, parse_edit, parse_imagine, parse_speak
+from core.errors import InputError, StudioError
+from core.requests import ImagineRequest, SpeakRequest
+
+MENTION_HELP = ("Mention me in the thread of an image with what to change (e.g. make it night), "
+                "or use /speak and /imagine. Try /speak help or /imagine help.")
+
+
+def _parse(command: str, text: str) -> SpeakRequest | ImagineRequest | Help:
+    return parse_speak(text) if command == "speak" else parse_imagine(text)
+
+
+class Commands:
+    def __init__(self, flow: Flow) -> None:
+        self.flow = flow
+
+    def register(self, app: AsyncApp) -> None:
+        app.command("/speak")(self.on_command)
+        app.command("/imagine")(self.on_command)
+        app.event("app_mention")(self.on_mention)
+        app.event("message")(self.on_message)
+
+    async def on_command(self, ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:
+        """Ack at once (help, a refusal, or "working on it"), then queue the job."""
+        name = str(command.get("command", "")).lstrip("/")
+        try:
+            parsed = _parse(name, plain(str(command.get("text", ""))))
+        except StudioError as err:
+            await ack(escape(err.user_message))
+            return
+        if isinstance(parsed, Help):
+            await ack(escape(parsed.text))
+            return
+        await ack(WORKING)
+        await ack_sent(context)
+        channel = str(command.get("channel_id", ""))
+        origin = origin_of(command.get("team_id"), channel, thread=command.get("thread_ts") or None,
+                           response_url=command.get("response_url"))
+        requester = requester_of(str(command.get("user_id", "")), str(command.get("user_name", "")))
+        await self.flow.submit(parsed, requester, origin, key=dedupe_key("trigger", str(command.get("trigger_id"))))
+
+    async def on_mention(self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext) -> None:
+        """A mention on or under an image is an edit: the mention's words are the instruction."""
+        key = dedupe_key("event", str(body.get("event_id", "")))
+        if not await self.flow.first_delivery(key):
+            return
+        await ack_sent(context)
+        channel, ts = str(event.get("channel", "")), str(event.get("ts", ""))
+        thread = event.get("thread_ts")
+        origin = origin_of(body.get("team_id") or context.team_id, channel, thread=thread or ts, message=ts)
+        user = str(event.get("user", ""))
+        text = without_mention(str(event.get("text", "")), context.bot_user_id)
+        try:
+            request = parse_edit(text, b"")  # the words first: a typo costs no download
+            if isinstance(request, Help):
+                await self.flow.tell(origin, user, escape(request.text))
+                return
+            image = first_image(files_of(event))
+            if image is not None:
+                source = await self.flow.sources.for_file(self.flow.studio, image)
+            elif thread:
+                source = await self.flow.sources.for_thread(self.flow.studio, channel, str(thread))
+            else:
+                raise InputError(MENTION_HELP)
+        except StudioError as err:
+            await self.flow.refuse(origin, user, err)
+            return
+        request = parse_edit(text, source.image)
+        assert not isinstance(request, Help)
+        job = await self.flow.submit(request, requester_of(user), origin, key=key, parent_id=source.parent_id)
+        if job is not None:
+            await self.flow.tell(origin, user, WORKING)
+
+    async def on_message(self, event: dict[str, Any]) -> None:
+        """Remember shared files, so a later mention in their thread needs no history call."""
+        if event.get("files"):
+            self.flow.sources.remember(str(event.get("channel", "")), event)

@@ -1,0 +1,183 @@
+"""Buttons under results (Retry, Edit, Delete), the Edit image message shortcut, and the edit modal."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+
+from adapters.slack.blocks import (
+    DELETE,
+    EDIT,
+    EDIT_MODAL,
+    EDIT_SHORTCUT,
+    INSTRUCTION_BLOCK,
+    RETRY,
+    ButtonState,
+    EditTarget,
+    edit_modal,
+    instruction_of,
+)
+from adapters.slack.flow import WORKING, Flow, ack_sent, dedupe_key, origin_of, requester_of
+from adapters.slack.sources import SlackFile, Source, files_of, first_image
+from core.commands import Help, parse_edit
+from core.errors import InputError, StudioError
+from core.jobs.model import Job
+from core.requests import EditRequest
+
+log = logging.getLogger(__name__)
+
+GONE = "That result is no longer available, so it can't be retried or edited."
+NOT_YOURS = "Only the person who asked for this, or a workspace admin, can delete it."
+NO_IMAGE = "That message has no image to edit. Use Edit image on a message with a picture."
+
+
+def _action_state(body: dict[str, Any]) -> ButtonState:
+    return ButtonState.decode(str(body["actions"][0].get("value", "")))
+
+
+def _thread_of(job: Job) -> str | None:
+    """Where an edit of this result goes: its thread, or the thread under the result itself."""
+    if job.origin.thread:
+        return job.origin.thread
+    if job.delivered_ref and ":" in job.delivered_ref:
+        return job.delivered_ref.split(":", 1)[1]
+    return None
+
+
+class Interactions:
+    def __init__(self, flow: Flow) -> None:
+        self.flow = flow
+
+    def register(self, app: AsyncApp) -> None:
+        app.action(RETRY)(self.on_retry)
+        app.action(EDIT)(self.on_edit_button)
+        app.action(DELETE)(self.on_delete)
+        app.shortcut({"type": "message_action", "callback_id": EDIT_SHORTCUT})(self.on_edit_shortcut)
+        app.view(EDIT_MODAL)(self.on_edit_submitted)
+
+    def _where(self, body: dict[str, Any]) -> tuple[str, str | None]:
+        channel = str((body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id", ""))
+        message = body.get("message") or {}
+        return channel, message.get("thread_ts")
+
+    async def on_retry(self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        """The same request again, for whoever clicked, in the same place."""
+        await ack()
+        await ack_sent(context)
+        state = _action_state(body)
+        channel, thread = self._where(body)
+        user = str(body["user"]["id"])
+        job = await self.flow.studio.job(state.job)
+        origin = origin_of(body.get("team", {}).get("id"), channel, thread=job.origin.thread if job else thread,
+                           response_url=body.get("response_url"))
+        if job is None:
+            await self.flow.tell(origin, user, GONE)
+            return
+        key = dedupe_key("trigger", str(body.get("trigger_id")))
+        if await self.flow.submit(job.request, requester_of(body["user"]), origin, key=key, parent_id=job.parent_id):
+            await self.flow.tell(origin, user, WORKING)
+
+    async def on_edit_button(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        """Open the modal at once: the trigger id expires in about three seconds."""
+        await ack()
+        state = _action_state(body)
+        channel, thread = self._where(body)
+        job = await self.flow.studio.job(state.job)
+        if job is None:
+            await self.flow.tell(origin_of(None, channel, thread=thread), str(body["user"]["id"]), GONE)
+            return
+        target = EditTarget(channel=channel, thread=_thread_of(job) or thread or "", job=job.id)
+        await self.flow.client.views_open(trigger_id=body["trigger_id"], view=edit_modal(target))
+
+    async def on_delete(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        """Delete the result and its buttons, if the clicker asked for it or is a workspace admin."""
+        await ack()
+        state = _action_state(body)
+        channel, thread = self._where(body)
+        user = str(body["user"]["id"])
+        origin = origin_of(None, channel, thread=thread, response_url=body.get("response_url"))
+        job = await self.flow.studio.job(state.job)
+        if not (job is not None and job.requester.user_id == user) and not await self._is_admin(user):
+            await self.flow.tell(origin, user, NOT_YOURS)
+            return
+        try:
+            if state.file:
+                await self.flow.client.files_delete(file=state.file)
+            await self.flow.client.chat_delete(channel=channel, ts=str(body["message"]["ts"]))
+        except SlackApiError as err:
+            log.info("delete failed: %s", err.response.get("error"))
+            await self.flow.tell(origin, user, "I couldn't delete that message. It may already be gone.")
+
+    async def _is_admin(self, user: str) -> bool:
+        try:
+            info = await self.flow.client.users_info(user=user)
+        except SlackApiError:
+            return False
+        profile = info.get("user") or {}
+        return bool(profile.get("is_admin") or profile.get("is_owner") or profile.get("is_primary_owner"))
+
+    async def on_edit_shortcut(self, ack: AsyncAck, shortcut: dict[str, Any]) -> None:
+        """Edit image on any message with a picture: ask what to change, then post in its thread."""
+        await ack()
+        channel = str(shortcut["channel"]["id"])
+        message = shortcut.get("message") or {}
+        ts = str(shortcut.get("message_ts") or message.get("ts", ""))
+        thread = str(message.get("thread_ts") or ts)
+        user = str(shortcut["user"]["id"])
+        origin = origin_of(None, channel, thread=thread, response_url=shortcut.get("response_url"))
+        try:
+            image = first_image(files_of(message))
+        except InputError as err:
+            await self.flow.refuse(origin, user, err)
+            return
+        if image is None:
+            await self.flow.tell(origin, user, NO_IMAGE)
+            return
+        target = EditTarget(channel=channel, thread=thread, file_id=image.id, file_url=image.url,
+                            file_name=image.name, file_size=image.size)
+        await self.flow.client.views_open(trigger_id=shortcut["trigger_id"], view=edit_modal(target))
+
+    async def on_edit_submitted(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
+                                context: AsyncBoltContext) -> None:
+        """A bad instruction keeps the modal open with the reason; a good one closes it and queues the edit."""
+        text = instruction_of(view)
+        try:
+            parsed = parse_edit(text, b"")
+        except InputError as err:
+            await ack(response_action="errors", errors={INSTRUCTION_BLOCK: err.user_message[:150]})
+            return
+        if isinstance(parsed, Help):
+            await ack(response_action="errors", errors={INSTRUCTION_BLOCK: parsed.text.splitlines()[0][:150]})
+            return
+        await ack()
+        await ack_sent(context)
+        target = EditTarget.decode(str(view.get("private_metadata") or "{}"))
+        user = str(body["user"]["id"])
+        origin = origin_of(body.get("team", {}).get("id"), target.channel, thread=target.thread or None)
+        try:
+            source = await self._source(target)
+        except StudioError as err:
+            await self.flow.refuse(origin, user, err)
+            return
+        request: EditRequest = dataclasses.replace(parsed, image=source.image)
+        key = dedupe_key("view", str(view.get("id")))
+        if await self.flow.submit(request, requester_of(body["user"]), origin, key=key, parent_id=source.parent_id):
+            await self.flow.tell(origin, user, WORKING)
+
+    async def _source(self, target: EditTarget) -> Source:
+        studio = self.flow.studio
+        if target.job:
+            job = await studio.job(target.job)
+            result = None if job is None else await studio.result_of(job)
+            if job is None or result is None:
+                raise InputError(GONE)
+            return Source(result.data, job.id)
+        file = SlackFile(target.file_id, target.file_name, "image/", target.file_url, target.file_size)
+        return await self.flow.sources.for_file(studio, file)
+
+
+__all__ = ["Interactions"]

@@ -1,0 +1,81 @@
+"""Speech as native voice messages, and played in the caller's voice channel."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+
+from core.media import audio
+from tests.adapters.discord.conftest import FakeVoice, Running
+from tests.fakes.discord import VOICE_MESSAGE, FakeDiscord
+
+FRAME_S = 0.02
+
+
+def seconds(ogg: bytes) -> float:
+    return len(audio.decode(ogg, 16_000).pcm) / 32_000
+
+
+async def voice_message(fake: FakeDiscord) -> dict:  # type: ignore[type-arg]
+    def probe() -> dict | None:  # type: ignore[type-arg]
+        return next((m for m in fake.state.messages.values() if m["flags"] & VOICE_MESSAGE), None)
+    return await fake.state.wait_for(probe)
+
+
+async def test_speak_as_a_voice_message(fake: FakeDiscord, bot: Running) -> None:
+    it = await fake.slash("speak", text="This is a voice message.", as_voice_message=True)
+    vm = await voice_message(fake)
+    assert vm["content"] == ""
+    (att,) = vm["attachments"]
+    data = fake.file(att)
+    assert data[:4] == b"OggS"
+    assert abs(att["duration_secs"] - seconds(data)) < 0.1
+    wave = base64.b64decode(att["waveform"])
+    assert 0 < len(wave) <= 256 and max(wave) > 0
+    caption = await fake.state.wait_for(lambda: (m := fake.message(it.original_id or ""))["components"] and m)
+    assert "Kore" in caption["content"] and not caption["attachments"]
+    await fake.click(caption["id"], "Delete")
+    await fake.state.wait_for(lambda: fake.is_deleted(caption["id"]) and fake.is_deleted(vm["id"]))
+
+
+async def test_a_refused_voice_message_falls_back_to_a_file(fake: FakeDiscord, bot: Running) -> None:
+    fake.rest.voice_messages_allowed = False
+    message = await fake.result(await fake.slash("speak", text="Plan B.", as_voice_message=True))
+    assert fake.file(message["attachments"][0])[:4] == b"OggS"
+    assert "voice messages aren't allowed here" in message["content"]
+
+
+async def test_server_defaults_make_speech_a_voice_message(fake: FakeDiscord, bot: Running) -> None:
+    setting = await fake.slash("studiobot-defaults", voice_message=True, user=fake.mod)
+    assert "voice message: on" in await fake.ephemeral(setting)
+    await fake.slash("speak", text="By default.")
+    vm = await voice_message(fake)
+    assert vm["attachments"][0]["duration_secs"] > 0.3
+
+
+async def test_play_in_the_callers_voice_channel(fake: FakeDiscord, bot: Running) -> None:
+    it = await fake.slash("speak", text="Hello voice channel, how are you today?", play=True)
+    message = await fake.result(it)
+    assert "Playing in" in message["content"]
+    clip = fake.file(message["attachments"][0])
+    (vc,) = FakeVoice.instances
+    assert vc.channel.id == int(fake.state.voice_channel_id)
+    await asyncio.wait_for(asyncio.to_thread(vc.disconnected.wait), 10)  # leaves once idle
+    assert vc.packets and all(len(p) < 1500 for p in vc.packets)  # one Opus packet per 20 ms frame
+    assert abs(len(vc.packets) * FRAME_S - seconds(clip)) <= 0.1
+
+
+async def test_clips_queue_per_server(fake: FakeDiscord, bot: Running) -> None:
+    first = await fake.result(await fake.slash("speak", text="One.", play=True))
+    second = await fake.result(await fake.slash("speak", text="Two, a little longer.", play=True))
+    (vc,) = FakeVoice.instances  # joined once, played both
+    await asyncio.wait_for(asyncio.to_thread(vc.disconnected.wait), 10)
+    total = sum(seconds(fake.file(m["attachments"][0])) for m in (first, second))
+    assert abs(len(vc.packets) * FRAME_S - total) <= 0.2
+
+
+async def test_not_in_a_voice_channel_still_posts_and_says_why(fake: FakeDiscord, bot: Running) -> None:
+    message = await fake.result(await fake.slash("speak", text="Anyone?", play=True, user=fake.bob))
+    assert "Not played: you weren't in a voice channel." in message["content"]
+    assert fake.file(message["attachments"][0])[:4] == b"OggS"
+    assert not FakeVoice.instances

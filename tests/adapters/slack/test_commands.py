@@ -1,0 +1,107 @@
+"""/speak and /imagine as a Slack user sees them: an ephemeral ack at once, then the file in the channel."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from adapters.slack.flow import WORKING
+from core.media import audio
+from core.requests import ASPECT_SIZES
+from tests.adapters.slack.conftest import ALICE, CHANNEL, Rig, image_of
+
+
+async def test_speak_acks_then_uploads_an_ogg_clip_to_the_channel(slack: Rig) -> None:
+    status, content_type, body = await slack.slash("/speak", "--voice Puck Good morning, everyone!")
+    assert (status, content_type, body) == (200, "text/plain", WORKING)
+
+    upload = await slack.fake.next_upload()
+    assert upload.channel == CHANNEL and upload.thread_ts is None
+    assert upload.filename.endswith(".ogg") and upload.content[:4] == b"OggS"
+    speech = await asyncio.to_thread(audio.decode, upload.content)
+    assert 0.8 < len(speech.pcm) / 2 / speech.sample_rate < 6
+    assert upload.initial_comment == "/speak (Puck): Good morning, everyone!"
+    buttons = (await slack.buttons_under(upload.ts))
+    assert [e["text"]["text"] for e in buttons["blocks"][0]["elements"]] == ["Retry", "Delete"]
+    job = (await slack.delivered())[-1]
+    assert job.delivered_ref == f"{CHANNEL}:{upload.ts}"
+    assert job.requester.user_id == ALICE and job.origin.workspace == "T0TEAM"
+
+
+async def test_the_ack_is_sent_before_the_job_is_submitted(slack: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    order: list[tuple[str, float]] = []
+    acked = asyncio.Event()
+    submit = slack.studio.submit
+
+    async def recording_submit(*args: object, **kwargs: object) -> object:
+        await asyncio.wait_for(acked.wait(), 3)  # would deadlock if the ack waited for the submit
+        order.append(("submit", time.monotonic()))
+        return await submit(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(slack.studio, "submit", recording_submit)
+    status, _, body = await slack.slash("/imagine", "a lighthouse")
+    order.append(("ack", time.monotonic()))
+    acked.set()
+    assert (status, body) == (200, WORKING)
+    await slack.fake.next_upload()
+    assert [name for name, _ in order] == ["ack", "submit"]
+
+
+async def test_speak_in_a_thread_uploads_into_that_thread(slack: Rig) -> None:
+    parent = slack.fake.post_text(CHANNEL, "who wants a greeting?")
+    await slack.slash("/speak", "hello thread", thread_ts=parent["ts"])
+    upload = await slack.fake.next_upload()
+    assert upload.thread_ts == parent["ts"]
+    assert (await slack.buttons_under(upload.ts)).get("thread_ts") == parent["ts"]
+
+
+async def test_two_speakers_make_one_dialogue_clip(slack: Rig) -> None:
+    text = "--voice Kore --voice2 Puck\nAna: Ready for the launch?\nBen: Always. Let's go."
+    await slack.slash("/speak", text)
+    upload = await slack.fake.next_upload()
+    assert upload.initial_comment == ("/speak (Ana (Kore) and Ben (Puck)):\n"
+                                      "Ana: Ready for the launch?\nBen: Always. Let's go.")
+    speech = await asyncio.to_thread(audio.decode, upload.content)
+    assert len(speech.pcm) / 2 / speech.sample_rate > 1.5
+    job = (await slack.jobs())[-1]
+    assert [s.voice for s in job.request.speakers] == ["Kore", "Puck"]  # type: ignore[union-attr]
+
+
+async def test_imagine_with_an_aspect_uploads_a_wide_png(slack: Rig) -> None:
+    status, _, _ = await slack.slash("/imagine", "a red fox in the snow --aspect 16:9")
+    assert status == 200
+    upload = await slack.fake.next_upload()
+    png = image_of(upload.content)
+    assert png.format == "PNG" and png.size == ASPECT_SIZES["16:9"]
+    assert upload.initial_comment == "/imagine (16:9): a red fox in the snow"
+    buttons = (await slack.buttons_under(upload.ts))
+    assert [e["text"]["text"] for e in buttons["blocks"][0]["elements"]] == ["Retry", "Edit", "Delete"]
+
+
+async def test_help_is_an_ephemeral_answer_and_nothing_is_queued(slack: Rig) -> None:
+    _, _, speak_help = await slack.slash("/speak", "help")
+    _, _, imagine_help = await slack.slash("/imagine", "help")
+    assert speak_help.startswith("/speak [--voice NAME]") and "--voice2" in speak_help
+    assert imagine_help.startswith("/imagine [--aspect W:H]")
+    assert await slack.jobs() == []
+    assert slack.fake.calls_to("files.getUploadURLExternal") == []
+
+
+async def test_when_slack_shares_the_upload_late_the_ref_comes_from_files_info(slack: Rig) -> None:
+    slack.fake.share_async = True
+    await slack.slash("/imagine", "a kite")
+    upload = await slack.fake.next_upload()
+    await slack.buttons_under(upload.ts)
+    assert slack.fake.calls_to("files.info")
+    assert (await slack.delivered())[-1].delivered_ref == f"{CHANNEL}:{upload.ts}"
+
+
+async def test_a_channel_the_bot_is_not_in_gets_an_invite_hint_through_the_response_url(slack: Rig) -> None:
+    slack.fake.outside.add("C0SECRET")
+    status, _, body = await slack.slash("/speak", "hello", channel="C0SECRET")
+    assert (status, body) == (200, WORKING)
+    [response] = await slack.fake.wait_for(lambda: slack.fake.responses)
+    assert response["response_type"] == "ephemeral" and "/invite @Studiobot" in response["text"]
+    assert slack.fake.completed_uploads() == []

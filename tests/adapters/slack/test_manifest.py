@@ -1,0 +1,47 @@
+"""manifest.yml creates the app the adapter expects: its commands, shortcut, events and only the scopes it uses."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.slack.blocks import EDIT_SHORTCUT
+
+MANIFEST = Path(__file__).resolve().parents[3] / "manifest.yml"
+SCOPES = {"commands", "chat:write", "files:write", "files:read", "app_mentions:read", "channels:history",
+          "groups:history", "users:read"}
+HAS_YAML = importlib.util.find_spec("yaml") is not None
+
+
+def _load() -> dict[str, Any]:
+    import yaml
+
+    data: dict[str, Any] = yaml.safe_load(MANIFEST.read_text())
+    return data
+
+
+@pytest.mark.skipif(not HAS_YAML, reason="PyYAML is not installed")
+def test_manifest_declares_what_the_app_handles() -> None:
+    manifest = _load()
+    features = manifest["features"]
+    assert [c["command"] for c in features["slash_commands"]] == ["/speak", "/imagine"]
+    assert all(c["should_escape"] is False for c in features["slash_commands"])
+    [shortcut] = features["shortcuts"]
+    assert shortcut == shortcut | {"type": "message", "callback_id": EDIT_SHORTCUT, "name": "Edit image"}
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == SCOPES
+    settings = manifest["settings"]
+    assert settings["socket_mode_enabled"] is True and settings["interactivity"]["is_enabled"] is True
+    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_mention", "message.channels",
+                                                                  "message.groups"}
+
+
+def test_manifest_names_every_scope_and_socket_mode() -> None:
+    """Without PyYAML: the same facts, read line by line."""
+    text = MANIFEST.read_text()
+    listed = {line.split("#")[0].strip().removeprefix("- ") for line in text.splitlines()
+              if line.strip().startswith("- ")}
+    assert listed >= SCOPES
+    assert "socket_mode_enabled: true" in text and f"callback_id: {EDIT_SHORTCUT}" in text

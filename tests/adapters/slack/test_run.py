@@ -1,0 +1,72 @@
+"""Slack under ``studiobot run``, and what survives a restart: dedupe of retried events."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from adapters.slack.flow import WORKING
+from tests.adapters.slack.conftest import ALICE, CHANNEL, png, running
+from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, TEAM, FakeSlack, SlackSender
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_studiobot_run_serves_slack_over_http(tmp_path: Path) -> None:
+    fake = FakeSlack()
+    await fake.start()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"GEMINI_API_KEY", "GOOGLE_API_KEY", "DISCORD_TOKEN", "SLACK_APP_TOKEN"}}
+    env |= {"STUDIOBOT_DATA_DIR": str(tmp_path / "data"), "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET, "STUDIOBOT_SLACK_PORT": str(port),
+            "STUDIOBOT_SLACK_API_URL": fake.api_url, "COLUMNS": "200"}
+    exe = shutil.which("studiobot")
+    cmd = [exe, "run"] if exe else [sys.executable, "-m", "bots", "run"]
+    proc = await asyncio.create_subprocess_exec(*cmd, cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE)
+    assert proc.stderr is not None
+    seen = ""
+    try:
+        while f":{port}/slack/events" not in seen:
+            line = await asyncio.wait_for(proc.stderr.readline(), 30)
+            assert line, f"studiobot run exited early:\n{seen}"
+            seen += line.decode()
+        async with aiohttp.ClientSession() as http:
+            sender = SlackSender(http, f"http://127.0.0.1:{port}/slack/events")
+            status, _, body = await sender.form({
+                "team_id": TEAM, "channel_id": CHANNEL, "user_id": ALICE, "command": "/imagine", "text": "a kite",
+                "trigger_id": "trig.run", "response_url": fake.response_url(),
+            })
+            assert (status, body) == (200, WORKING)
+        upload = await fake.next_upload(timeout=30)
+        assert upload.channel == CHANNEL and upload.filename.endswith(".png")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 15) == 0
+        await fake.stop()
+
+
+async def test_an_event_retried_after_a_restart_is_not_generated_again(tmp_path: Path) -> None:
+    async with running(tmp_path) as slack:
+        photo = await slack.share_image(png())
+        body = slack.event_body(slack.mention_event("make it night", thread_ts=photo["ts"]), event_id="Ev0RESTART")
+        await slack.sender.event(body)
+        await slack.fake.next_upload()
+        await slack.delivered()
+    async with running(tmp_path) as again:
+        status, _, _ = await again.sender.event(body, retry=1)
+        assert status == 200
+        await asyncio.sleep(0.3)
+        assert len(await again.jobs()) == 1
+        assert again.fake.uploads == [] and again.fake.calls_to("download") == []
