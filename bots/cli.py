@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bots.discord_cli import discord_app
 from bots.local import generate_to_file, output_path
 from bots.logs import setup_logging
 from core.errors import StudioError
@@ -29,6 +30,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(discord_app, name="discord")
 err = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrap at 80 columns
 out = Console()
 

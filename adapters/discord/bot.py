@@ -74,7 +74,7 @@ class StudioClient(discord.Client):
         await super().close()
 
 
-class ShardedStudioClient(discord.AutoShardedClient, StudioClient):
+class ShardedStudioClient(StudioClient, discord.AutoShardedClient):
     """The same bot, sharded automatically (set STUDIOBOT_DISCORD_SHARDED for bots in many servers)."""
 
 

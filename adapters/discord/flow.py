@@ -28,13 +28,13 @@ async def start(interaction: discord.Interaction, kind: str, build: Build, *,
     """Defer, then run ``build`` (downloads, checks) and submit; refusals reach only the requester."""
     try:
         response = await interaction.response.defer(thinking=True)
-    except (discord.InteractionResponded, discord.NotFound):
+    except (discord.InteractionResponded, discord.HTTPException):
         log.info("interaction %s was already answered or expired; not starting it again", interaction.id)
         return None
     reply = InteractionReply(interaction.client, interaction, kind, reply_to=reply_to.id if reply_to else None)
     anchor = reply_to.id if reply_to else (response.message_id if response is not None else None)
-    meta = {"app": str(interaction.application_id), "token": interaction.token, "at": f"{time.time():.0f}",
-            "kind": kind}
+    # Never the interaction token: the journal holds no secrets, so after a restart results go to the channel.
+    meta = {"at": f"{time.time():.0f}", "kind": kind}
     meta |= {name: "1" for name, on in (options or {}).items() if on}
     origin = Origin(PLATFORM, workspace=str(interaction.guild_id) if interaction.guild_id else None,
                     channel=str(interaction.channel_id) if interaction.channel_id else None,

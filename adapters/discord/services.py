@@ -45,10 +45,6 @@ class Services:
         return DISCORD_FILE_HOSTS + tuple(self.settings.media_hosts)
 
 
-class HasServices(discord.Client):
-    services: Services
-
-
 def services(client: discord.Client) -> Services:
     found = getattr(client, "services", None)
     if not isinstance(found, Services):

@@ -11,6 +11,7 @@ import contextlib
 import functools
 import io
 import logging
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
@@ -55,9 +56,24 @@ def ffmpeg() -> str:
     return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
+class OpusClip(discord.FFmpegOpusAudio):
+    """``FFmpegOpusAudio`` that also reaps ffmpeg and closes its pipes (discord.py can leave both to the GC)."""
+
+    def _kill_process(self) -> None:
+        proc = getattr(self, "_process", None)
+        super()._kill_process()
+        if isinstance(proc, subprocess.Popen) and proc.returncode is None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
+        for pipe in (getattr(proc, "stdout", None), getattr(proc, "stdin", None), getattr(proc, "stderr", None)):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
+
+
 def opus_source(clip: AudioClip) -> discord.FFmpegOpusAudio:
     """20 ms Opus packets from the clip, through the bundled ffmpeg."""
-    return discord.FFmpegOpusAudio(io.BytesIO(clip.data), pipe=True, executable=ffmpeg())
+    return OpusClip(io.BytesIO(clip.data), pipe=True, executable=ffmpeg())
 
 
 def _finished(loop: asyncio.AbstractEventLoop, done: asyncio.Event, error: Exception | None) -> None:
@@ -72,6 +88,7 @@ class _Guild:
     queue: asyncio.Queue[tuple[VoiceChannel, AudioClip]] = field(default_factory=asyncio.Queue)
     client: Playback | None = None
     worker: asyncio.Task[None] | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # joining and leaving never interleave
 
 
 class VoicePlayer:
@@ -108,7 +125,8 @@ class VoicePlayer:
     async def enqueue(self, channel: VoiceChannel, clip: AudioClip) -> None:
         """Join now (so failures can be reported), then play after whatever is already queued."""
         state = self._guilds.setdefault(channel.guild.id, _Guild())
-        await self._connect(state, channel)
+        async with state.lock:
+            await self._connect(state, channel)
         state.queue.put_nowait((channel, clip))
         if state.worker is None or state.worker.done():
             state.worker = self._tasks.spawn(self._work(channel.guild.id, state), name=f"voice-{channel.guild.id}")
@@ -122,7 +140,8 @@ class VoicePlayer:
                 except TimeoutError:
                     return
                 try:
-                    vc = await self._connect(state, channel)
+                    async with state.lock:
+                        vc = await self._connect(state, channel)
                 except VoiceUnavailable as err:
                     log.info("skipping a clip in %s: %s", guild_id, err.reason)
                     continue
@@ -131,10 +150,11 @@ class VoicePlayer:
                 vc.play(source, after=functools.partial(_finished, loop, done))
                 await done.wait()
         finally:
-            client, state.client = state.client, None
-            if client is not None:
-                with contextlib.suppress(Exception):
-                    await client.disconnect(force=False)
+            async with state.lock:  # a clip queued meanwhile waits, then starts a fresh worker
+                client, state.client, state.worker = state.client, None, None
+                if client is not None:
+                    with contextlib.suppress(Exception):
+                        await client.disconnect(force=False)
 
     async def close(self) -> None:
         await self._tasks.close()

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import discord
 import discord.gateway
@@ -78,7 +78,7 @@ class TimedProvider(OfflineProvider):
 class FakeVoice(discord.VoiceProtocol):
     """A voice connection that sends nothing: it reads the audio source like discord.py's player thread."""
 
-    instances: list[FakeVoice] = []
+    instances: ClassVar[list[FakeVoice]] = []
 
     def __init__(self, client: discord.Client, channel: discord.abc.Connectable) -> None:
         super().__init__(client, channel)

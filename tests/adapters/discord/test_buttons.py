@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from core.requests import EditRequest
 from core.settings import Settings
-from tests.adapters.discord.conftest import Running, image_size, running
-from tests.fakes.discord import FakeDiscord
+from tests.adapters.discord.conftest import Running, TimedProvider, image_size, running
+from tests.fakes.discord import FakeDiscord, silent
 
 
 def job_id(fake: FakeDiscord, message_id: str) -> str:
@@ -69,3 +71,16 @@ async def test_buttons_work_after_a_restart(fake: FakeDiscord, settings: Setting
         await fake.click(old["id"], "Delete", user=fake.alice)
         await fake.state.wait_for(lambda: fake.is_deleted(old["id"]))
         assert second.client.user is not None
+
+
+async def test_a_job_finished_after_a_restart_is_posted_in_the_channel(fake: FakeDiscord, settings: Settings) -> None:
+    held = TimedProvider()
+    held.gate = asyncio.Event()  # never opened: the first process stops mid-generation
+    async with running(settings, provider=held):
+        it = await fake.slash("imagine", prompt="a slow painting")
+        await fake.state.wait_for(lambda: held.started)
+    async with running(settings):
+        message = await fake.reply_to(it.original_id or "")
+    assert "a slow painting" in message["content"]
+    assert set(fake.buttons(message["id"])) == {"Retry", "Edit", "Delete"}
+    assert all(silent(p) for p in fake.content_payloads())

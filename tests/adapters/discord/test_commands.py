@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.media import audio
+from core.settings import Settings
 from tests.adapters.discord.conftest import Running, image_size, png
 from tests.fakes.discord import FakeDiscord
 
@@ -94,3 +95,22 @@ async def test_edit_with_a_mask(fake: FakeDiscord, bot: Running) -> None:
     message = await fake.result(it)
     assert "masked" in message["content"]
     assert image_size(fake.file(message["attachments"][0])) == (400, 300)
+
+
+async def test_a_redelivered_command_is_not_generated_twice(fake: FakeDiscord, bot: Running) -> None:
+    it = await fake.slash("imagine", prompt="only once")
+    await fake.result(it)
+    await fake.redeliver(it)
+    await fake.settle()
+    assert len(bot.provider.started) == 1
+    assert len([c for c in fake.state.calls if c.path.endswith("/callback")]) == 2  # the 2nd was refused (40060)
+
+
+
+async def test_no_token_reaches_the_journal(fake: FakeDiscord, bot: Running, settings: Settings) -> None:
+    it = await fake.slash("imagine", prompt="a quiet harbour")
+    await fake.result(it)
+    for path in settings.data_dir.rglob("*"):
+        if path.is_file():
+            assert it.token.encode() not in path.read_bytes(), path
+            assert b"test-token" not in path.read_bytes(), path

@@ -9,7 +9,7 @@ from pydantic import SecretStr
 from core.emulator.app import Emulator
 from core.emulator.faults import Fault
 from tests.adapters.discord.conftest import Running, make_settings, png, running
-from tests.fakes.discord import EPHEMERAL, FakeDiscord, pings_everyone
+from tests.fakes.discord import EPHEMERAL, FakeDiscord, pings_everyone, silent
 
 
 async def test_text_over_the_limit_is_refused_with_the_limit(fake: FakeDiscord, bot: Running) -> None:
@@ -54,7 +54,7 @@ async def test_a_prompt_cannot_ping_everyone(fake: FakeDiscord, bot: Running) ->
     assert "@everyone" in message["content"]
     assert not message["mention_everyone"]
     payloads = fake.content_payloads()
-    assert payloads and all(p.get("allowed_mentions") == {"parse": []} for p in payloads)
+    assert payloads and all(silent(p) for p in payloads)
     assert not any(pings_everyone(m) for m in fake.state.messages.values())
 
 

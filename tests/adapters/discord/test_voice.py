@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from typing import Any
 
 from core.media import audio
 from tests.adapters.discord.conftest import FakeVoice, Running
@@ -16,8 +17,8 @@ def seconds(ogg: bytes) -> float:
     return len(audio.decode(ogg, 16_000).pcm) / 32_000
 
 
-async def voice_message(fake: FakeDiscord) -> dict:  # type: ignore[type-arg]
-    def probe() -> dict | None:  # type: ignore[type-arg]
+async def voice_message(fake: FakeDiscord) -> dict[str, Any]:
+    def probe() -> dict[str, Any] | None:
         return next((m for m in fake.state.messages.values() if m["flags"] & VOICE_MESSAGE), None)
     return await fake.state.wait_for(probe)
 
@@ -59,7 +60,7 @@ async def test_play_in_the_callers_voice_channel(fake: FakeDiscord, bot: Running
     assert "Playing in" in message["content"]
     clip = fake.file(message["attachments"][0])
     (vc,) = FakeVoice.instances
-    assert vc.channel.id == int(fake.state.voice_channel_id)
+    assert getattr(vc.channel, "id", None) == int(fake.state.voice_channel_id)
     await asyncio.wait_for(asyncio.to_thread(vc.disconnected.wait), 10)  # leaves once idle
     assert vc.packets and all(len(p) < 1500 for p in vc.packets)  # one Opus packet per 20 ms frame
     assert abs(len(vc.packets) * FRAME_S - seconds(clip)) <= 0.1

@@ -55,7 +55,7 @@ class Gateway:
         return ws
 
     async def _on_frame(self, session: Session, frame: dict[str, Any]) -> None:
-        op, d = frame.get("op"), frame.get("d")
+        op, d = frame.get("op"), frame.get("d") or {}
         if op == 1:
             await session.send(11, None)
         elif op == 2:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from tests.fakes.discord.state import EPHEMERAL, State, snowflake
 
@@ -21,17 +21,18 @@ def error(status: int, code: int, message: str) -> web.Response:
     return reply({"message": message, "code": code}, status)
 
 
-async def read_body(request: web.Request) -> tuple[dict[str, Any] | None, list[tuple[str, bytes]]]:
+async def read_body(request: web.Request) -> tuple[Any, list[tuple[str, bytes]]]:
     """JSON, or multipart ``payload_json`` + ``files[n]``."""
     if request.content_type.startswith("multipart/"):
         body: dict[str, Any] | None = None
         files: list[tuple[str, bytes]] = []
         reader = await request.multipart()
-        async for part in reader:
+        while (part := await reader.next()) is not None:
+            assert isinstance(part, BodyPartReader)
             if part.name == "payload_json":
-                body = json.loads(await part.text())  # type: ignore[union-attr]
+                body = json.loads(await part.text())
             elif part.name and part.name.startswith("files["):
-                files.append((part.filename or "file", bytes(await part.read())))  # type: ignore[union-attr]
+                files.append((part.filename or "file", bytes(await part.read())))
         return body or {}, files
     raw = await request.read()
     return (json.loads(raw) if raw else None), []
@@ -83,8 +84,9 @@ class Rest:
         body, _ = await read_body(request)
         self.state.record("PUT", request.path, {"commands": body}, [])
         scope = request.match_info.get("guild", "global")
+        listed: list[dict[str, Any]] = body if isinstance(body, list) else []
         commands = [c | {"id": snowflake(), "application_id": self.state.app_id, "version": "1",
-                         "description": c.get("description", ""), "type": c.get("type", 1)} for c in body or []]
+                         "description": c.get("description", ""), "type": c.get("type", 1)} for c in listed]
         self.state.commands[scope] = commands
         return reply(commands)
 

@@ -31,6 +31,7 @@ class FakeDiscord:
         self.rest = Rest(self.state, "")
         self.attachment_size_limit = DEFAULT_UPLOAD_LIMIT
         self._runner: web.AppRunner | None = None
+        self._payloads: dict[str, dict[str, Any]] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -114,8 +115,13 @@ class FakeDiscord:
         }
         if message is not None:
             payload["message"] = message
+        self._payloads[it.id] = payload
         await self.gateway.dispatch("INTERACTION_CREATE", payload)
         return it
+
+    async def redeliver(self, it: Interaction) -> None:
+        """Send the same INTERACTION_CREATE again, as a gateway replay after a resume can."""
+        await self.gateway.dispatch("INTERACTION_CREATE", self._payloads[it.id])
 
     @staticmethod
     def _options(options: dict[str, Any], focused: str | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:

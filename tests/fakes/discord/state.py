@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from collections.abc import Callable
@@ -114,10 +115,8 @@ class State:
                 if found:
                     return found
                 changed = self.changed
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(changed.wait(), 0.2)
-                except TimeoutError:
-                    pass
 
     # -- people and places -------------------------------------------------------------------------------
 
@@ -210,6 +209,13 @@ def pings_everyone(message: dict[str, Any]) -> bool:
         return False
     allowed = message.get("allowed_mentions")
     return allowed is None or "everyone" in allowed.get("parse", [])
+
+
+def silent(payload: dict[str, Any]) -> bool:
+    """The payload pings nobody: no mention types parsed, no reply ping, no explicit users or roles."""
+    allowed = payload.get("allowed_mentions") or {}
+    return (allowed.get("parse") == [] and not allowed.get("replied_user") and not allowed.get("users")
+            and not allowed.get("roles"))
 
 
 def _guess_type(name: str) -> str | None:

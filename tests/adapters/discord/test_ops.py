@@ -1,0 +1,96 @@
+"""Running it for real: `studiobot run` with DISCORD_TOKEN, sharding, `studiobot discord sync|invite`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import sys
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from tests.adapters.discord.conftest import image_size, make_settings, running
+from tests.fakes.discord import FakeDiscord
+
+_SCRIPT = shutil.which("studiobot")
+STUDIOBOT = [_SCRIPT] if _SCRIPT else [sys.executable, "-c", "from bots.cli import main; main()"]
+USED = (1 << 10) | (1 << 11) | (1 << 38) | (1 << 15) | (1 << 16) | (1 << 46) | (1 << 20) | (1 << 21)
+
+
+def env_for(fake: FakeDiscord, data_dir: Path, token: str = "test-token") -> dict[str, str]:
+    values = {k: v for k, v in os.environ.items() if not k.startswith(("STUDIOBOT_", "SLACK_", "DISCORD_"))}
+    for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "FORCE_COLOR"):
+        values.pop(name, None)
+    values |= {"DISCORD_TOKEN": token, "STUDIOBOT_DISCORD_API_BASE": fake.api_base,
+               "STUDIOBOT_DISCORD_GATEWAY_URL": fake.gateway_url, "STUDIOBOT_MEDIA_HOSTS": "127.0.0.1",
+               "STUDIOBOT_DATA_DIR": str(data_dir)}
+    values["NO_PROXY"] = values["no_proxy"] = ",".join(filter(None, [values.get("NO_PROXY"), "127.0.0.1"]))
+    return values
+
+
+async def studiobot(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(*STUDIOBOT, *args, env=env, stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_studiobot_run_serves_discord(tmp_path: Path, fake: FakeDiscord) -> None:
+    proc = await asyncio.create_subprocess_exec(*STUDIOBOT, "run", env=env_for(fake, tmp_path),
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    assert proc.stderr is not None
+    seen: list[str] = []
+
+    async def ready() -> None:
+        assert proc.stderr is not None
+        while "logged in as Studiobot" not in "".join(seen):
+            line = await proc.stderr.readline()
+            assert line, "".join(seen)
+            seen.append(line.decode())
+
+    try:
+        await asyncio.wait_for(ready(), 60)
+        message = await fake.result(await fake.slash("imagine", prompt="a harbour", aspect="9:16"))
+        assert image_size(fake.file(message["attachments"][0])) == (768, 1344)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, rest = await asyncio.wait_for(proc.communicate(), 30)
+    lines = "".join(seen) + rest.decode()
+    assert "Slack: skipped" in lines and "Discord: logged in as Studiobot (1 server)" in lines
+    assert proc.returncode == 0, lines
+    assert (tmp_path / "journal.sqlite3").exists()
+
+
+async def test_a_sharded_bot_answers_too(tmp_path: Path, fake: FakeDiscord) -> None:
+    async with running(make_settings(tmp_path, fake, discord_sharded=True)):
+        message = await fake.result(await fake.slash("speak", text="Sharded hello."))
+    assert fake.gateway.identifies[0]["shard"] == [0, 1]
+    assert fake.file(message["attachments"][0])[:4] == b"OggS"
+
+
+async def test_sync_registers_every_command(tmp_path: Path, fake: FakeDiscord) -> None:
+    code, out, err = await studiobot("discord", "sync", env=env_for(fake, tmp_path))
+    assert code == 0, err
+    names = {c["name"] for c in fake.state.commands["global"]}
+    assert names == {"speak", "imagine", "edit", "studiobot-defaults", "Edit image"}
+    assert "Synced 5 commands" in out
+    code, out, err = await studiobot("discord", "sync", "--guild", fake.state.guild_id, env=env_for(fake, tmp_path))
+    assert code == 0, err
+    assert {c["name"] for c in fake.state.commands[fake.state.guild_id]} == names
+
+
+async def test_sync_with_a_wrong_token_says_so(tmp_path: Path, fake: FakeDiscord) -> None:
+    code, _, err = await studiobot("discord", "sync", env=env_for(fake, tmp_path, token="nope"))
+    assert code == 1
+    assert "Discord rejected DISCORD_TOKEN" in err and "Traceback" not in err
+
+
+async def test_invite_link_asks_for_exactly_the_permissions_used(tmp_path: Path, fake: FakeDiscord) -> None:
+    code, out, err = await studiobot("discord", "invite", env=env_for(fake, tmp_path, token="MTIzNDU2.abc.def"))
+    assert code == 0, err
+    query = parse_qs(urlsplit(out.strip()).query)
+    assert query["client_id"] == ["123456"]
+    assert query["scope"] == ["bot applications.commands"]
+    assert int(query["permissions"][0]) == USED
