@@ -48,6 +48,7 @@ class JobRunner:
         self._watchers: dict[str, _Watchers] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
         self._cancelled: set[str] = set()
+        self._idle: dict[str, int] = dict.fromkeys(pools, 0)  # workers waiting for a job, per pool
         self._tasks = TaskOwner("jobs")
 
     # -- lifecycle -----------------------------------------------------------------------------------------
@@ -152,7 +153,11 @@ class JobRunner:
 
     async def _worker(self, pool: str) -> None:
         while True:
-            job_id = await self.queue.get(pool)
+            self._idle[pool] += 1
+            try:
+                job_id = await self.queue.get(pool)
+            finally:
+                self._idle[pool] -= 1
             await self._publish_positions(pool)
             task = asyncio.create_task(self._run(job_id), name=pool)
             self._running[job_id] = task
@@ -240,7 +245,8 @@ class JobRunner:
                 watchers.done.set()
 
     async def _publish_positions(self, pool: str) -> None:
-        for n, job_id in enumerate(self.queue.waiting(pool), start=1):
+        """Tell waiting jobs their place; a job an idle worker is about to take is not 'queued' to anyone."""
+        for n, job_id in enumerate(self.queue.waiting(pool)[self._idle.get(pool, 0):], start=1):
             if job_id in self._live or self._watchers.get(job_id, _Watchers()).queues:
                 await self._publish(Progress(job_id, JobState.QUEUED, n))
 

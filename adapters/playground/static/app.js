@@ -5,6 +5,7 @@ const timeline = $("timeline");
 const scroller = document.scrollingElement || document.documentElement;
 const input = $("input");
 const entries = new Map(); // id -> entry (latest known)
+const RANK = { queued: 0, running: 1, done: 2, failed: 2, cancelled: 2 };
 const rendered = new Map(); // id -> { node, key }
 const TERMINAL = new Set(["done", "failed", "cancelled"]);
 const KIND_LABEL = { speak: "Speech", imagine: "Image", edit: "Edit", upload: "Upload" };
@@ -119,6 +120,8 @@ function buildEntry(e) {
 function upsert(e) {
   const known = entries.get(e.id);
   if (known && (known.updated_at || 0) > (e.updated_at || 0)) return; // an older snapshot
+  // A live progress event may overtake the HTTP answer that created the entry: never step back.
+  if (known && (known.updated_at || 0) >= (e.updated_at || 0) && (RANK[known.state] ?? 0) > (RANK[e.state] ?? 0)) return;
   entries.set(e.id, e);
   const key = renderKey(e);
   let slot = rendered.get(e.id);
