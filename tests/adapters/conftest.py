@@ -7,13 +7,11 @@ import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from PIL import Image
 
 from adapters.playground import Playground
 from core.providers.base import Provider
@@ -21,21 +19,10 @@ from core.providers.offline import OfflineProvider
 from core.requests import ImagineRequest
 from core.settings import Settings
 from core.studio import Studio, open_studio
+from tests.fakes.media import png as png
+from tests.settings import offline_settings as make_settings
 
 TERMINAL = {"done", "failed", "cancelled"}
-
-
-def make_settings(data_dir: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {"data_dir": data_dir, "speech_workers": 1, "image_workers": 1,
-                                 "gemini_api_key": None, "playground_port": 0}
-    values.update(overrides)
-    return Settings(_env_file=None, **values)
-
-
-def png(width: int = 320, height: int = 240, colour: tuple[int, int, int] = (40, 120, 200)) -> bytes:
-    out = BytesIO()
-    Image.new("RGB", (width, height), colour).save(out, format="PNG")
-    return out.getvalue()
 
 
 @dataclass

@@ -13,16 +13,10 @@ from core.requests import Origin, Requester
 from core.settings import Settings
 from core.studio import Studio, open_studio
 from tests.fakes.replies import RecordingHook
+from tests.settings import offline_settings as make_settings
 
 REQUESTER = Requester("test", "u1", "Ada")
 ORIGIN = Origin("test", workspace="w1", channel="c1")
-
-
-def make_settings(data_dir: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {"data_dir": data_dir, "speech_workers": 1, "image_workers": 1, "gemini_api_key": None,
-                                 "user_requests_per_minute": 0}
-    values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 def gemini_settings(data_dir: Path, emulator: Emulator, **overrides: object) -> Settings:

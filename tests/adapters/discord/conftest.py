@@ -9,7 +9,6 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from io import BytesIO
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -17,7 +16,6 @@ import discord
 import discord.gateway
 import discord.http
 import pytest
-from PIL import Image
 
 from adapters.discord import DiscordAdapter
 from core.providers.base import Provider, Speech
@@ -26,27 +24,15 @@ from core.requests import EditRequest, ImagineRequest, SpeakRequest
 from core.settings import Settings
 from core.studio import Studio, open_studio
 from tests.fakes.discord import FakeDiscord
+from tests.fakes.media import image_size as image_size
+from tests.fakes.media import png as png
+from tests.settings import offline_settings
 
 
 def make_settings(data_dir: Path, fake: FakeDiscord, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "data_dir": data_dir, "speech_workers": 1, "image_workers": 1, "gemini_api_key": None,
-        "user_requests_per_minute": 0, "discord_token": "test-token", "discord_api_base": fake.api_base,
-        "discord_gateway_url": fake.gateway_url, "media_hosts": ("127.0.0.1",),
-    }
-    values.update(overrides)
-    return Settings(_env_file=None, **values)
-
-
-def png(width: int = 320, height: int = 240, colour: tuple[int, int, int] = (40, 120, 200)) -> bytes:
-    out = BytesIO()
-    Image.new("RGB", (width, height), colour).save(out, format="PNG")
-    return out.getvalue()
-
-
-def image_size(data: bytes) -> tuple[int, int]:
-    with Image.open(BytesIO(data)) as img:
-        return img.size
+    platform = {"discord_token": "test-token", "discord_api_base": fake.api_base,
+                "discord_gateway_url": fake.gateway_url, "media_hosts": ("127.0.0.1",)}
+    return offline_settings(data_dir, **(platform | overrides))
 
 
 class TimedProvider(OfflineProvider):

@@ -26,7 +26,9 @@ from core.jobs.model import Delivery, Job
 from core.providers.base import Provider
 from core.settings import Settings
 from core.studio import Studio, open_studio
+from tests.fakes.media import png as png
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, BOT_USER, SIGNING_SECRET, TEAM, FakeSlack, SlackSender
+from tests.settings import offline_settings
 
 CHANNEL = "C0GENERAL"
 ALICE = "UALICE"
@@ -34,20 +36,9 @@ BOB = "UBOB"
 
 
 def make_settings(data_dir: Path, fake: FakeSlack, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "data_dir": data_dir, "speech_workers": 1, "image_workers": 1, "gemini_api_key": None,
-        "user_requests_per_minute": 0, "slack_bot_token": SecretStr(BOT_TOKEN),
-        "slack_signing_secret": SecretStr(SIGNING_SECRET), "slack_api_url": fake.api_url,
-        "media_hosts": ("127.0.0.1",), "slack_port": 0,
-    }
-    values.update(overrides)
-    return Settings(_env_file=None, **values)
-
-
-def png(width: int = 320, height: int = 240, colour: tuple[int, int, int] = (40, 120, 200)) -> bytes:
-    out = BytesIO()
-    Image.new("RGB", (width, height), colour).save(out, format="PNG")
-    return out.getvalue()
+    platform = {"slack_bot_token": SecretStr(BOT_TOKEN), "slack_signing_secret": SecretStr(SIGNING_SECRET),
+                "slack_api_url": fake.api_url, "media_hosts": ("127.0.0.1",), "slack_port": 0}
+    return offline_settings(data_dir, **(platform | overrides))
 
 
 def image_of(data: bytes) -> Image.Image:
