@@ -60,7 +60,8 @@ async def baseline(jobs: int) -> list[float]:
 
 
 async def studio_run(jobs: int, data_dir: Path) -> list[float]:
-    settings = Settings(_env_file=None, data_dir=data_dir, gemini_api_key=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, data_dir=data_dir, gemini_api_key=None,  # type: ignore[call-arg]
+                        user_requests_per_minute=0)
     submits = []
     async with open_studio(settings) as studio:
         ids = []
