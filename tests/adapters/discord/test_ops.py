@@ -94,3 +94,34 @@ async def test_invite_link_asks_for_exactly_the_permissions_used(tmp_path: Path,
     assert query["client_id"] == ["123456"]
     assert query["scope"] == ["bot applications.commands"]
     assert int(query["permissions"][0]) == USED
+
+
+async def test_a_button_works_after_the_bot_process_restarts(tmp_path: Path, fake: FakeDiscord) -> None:
+    async def start() -> asyncio.subprocess.Process:
+        proc = await asyncio.create_subprocess_exec(*STUDIOBOT, "run", env=env_for(fake, tmp_path),
+                                                    stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        assert proc.stderr is not None
+        seen = ""
+        while "logged in as Studiobot" not in seen:
+            line = await asyncio.wait_for(proc.stderr.readline(), 60)
+            assert line, seen
+            seen += line.decode()
+        return proc
+
+    async def stop(proc: asyncio.subprocess.Process) -> None:
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.communicate(), 30)
+        assert proc.returncode == 0
+
+    first = await start()
+    try:
+        old = await fake.result(await fake.slash("imagine", prompt="a lighthouse", aspect="16:9"))
+    finally:
+        await stop(first)
+    second = await start()  # a new process: only the custom id and the journal know the old job
+    try:
+        retried = await fake.result(await fake.click(old["id"], "Retry"))
+        assert image_size(fake.file(retried["attachments"][0])) == (1344, 768)
+        assert "a lighthouse" in retried["content"]
+    finally:
+        await stop(second)
