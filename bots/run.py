@@ -82,7 +82,7 @@ async def run_forever(settings: Settings, console: Console, *, adapters: list[Ad
 
 async def _serve(settings: Settings, console: Console, adapters: list[Adapter]) -> None:
     hooks = tuple(a.hook for a in adapters)
-    async with open_studio(settings, hooks=hooks) as studio, asyncio.TaskGroup() as tg:
+    async with open_studio(settings, hooks=hooks) as studio:
         if studio.offline:
             console.print("[bold yellow]OFFLINE PREVIEW:[/] no GEMINI_API_KEY set, so speech comes from espeak and "
                           "images are preview cards.", highlight=False)
@@ -90,8 +90,18 @@ async def _serve(settings: Settings, console: Console, adapters: list[Adapter]) 
             console.print(f"Gemini: {settings.tts_model} for speech, {settings.image_model} for images",
                           highlight=False)
         console.print(f"Journal: {settings.journal_path}", highlight=False)
-        for adapter in adapters:
-            tg.create_task(adapter.serve(studio, on_ready=_announce(console, adapter.name)), name=adapter.name)
+        tasks = [asyncio.create_task(a.serve(studio, on_ready=_announce(console, a.name)), name=a.name)
+                 for a in adapters]
+        try:
+            # asyncio.wait, not a TaskGroup: on shutdown the adapters must outlive the studio's last posts.
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()
+        finally:
+            await studio.stop()  # workers stop (their jobs resume next start); deliveries under way finish
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _announce(console: Console, name: str) -> Callable[[str], None]:

@@ -52,6 +52,10 @@ class Studio:
     async def start(self, *, resume: bool = True) -> None:
         await self.runner.start(resume=resume)
 
+    async def stop(self) -> None:
+        """Stop taking work and let posts under way finish; safe to call more than once."""
+        await self.runner.stop()
+
     # -- submitting --------------------------------------------------------------------------------------
 
     async def submit(self, request: Request, requester: Requester, origin: Origin, *,
@@ -188,7 +192,7 @@ async def open_studio(settings: Settings, *, provider: Provider | None = None,
         await studio.start(resume=resume)
         yield studio
     finally:
-        await studio.runner.stop()
+        await studio.stop()
         await journal.close()
         await provider.aclose()
 

@@ -26,6 +26,12 @@ class TaskOwner:
         if not task.cancelled() and task.exception() is not None:
             log.error("%s task %s crashed", self.name, task.get_name(), exc_info=task.exception())
 
+    async def drain(self, grace_s: float) -> None:
+        """Let running tasks finish for up to ``grace_s`` seconds, then cancel what is left."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=grace_s)
+        await self.close()
+
     async def close(self) -> None:
         tasks = list(self._tasks)
         for task in tasks:

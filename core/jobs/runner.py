@@ -50,6 +50,7 @@ class JobRunner:
         self._cancelled: set[str] = set()
         self._idle: dict[str, int] = dict.fromkeys(pools, 0)  # workers waiting for a job, per pool
         self._tasks = TaskOwner("jobs")
+        self._deliveries = TaskOwner("deliveries")
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
@@ -71,7 +72,7 @@ class JobRunner:
                 log.warning("job %s was mid-delivery at the last stop; not posting it again", job.id)
                 await self.journal.mark_delivered(job.id)
             else:
-                self._tasks.spawn(self._deliver(job), name=f"deliver-{job.id}")
+                self._deliveries.spawn(self._deliver(job), name=f"deliver-{job.id}")
         for job in await self.journal.unfinished():
             if job.attempts >= MAX_ATTEMPTS:
                 err = StudioError("This request failed repeatedly, so it was stopped.")
@@ -81,9 +82,10 @@ class JobRunner:
             await self.queue.put(job.id, job.pool)
             log.info("resumed job %s (%s, attempt %d)", job.id, job.kind, job.attempts + 1)
 
-    async def stop(self) -> None:
-        """Stop workers; running jobs stay 'running' in the journal and resume next start."""
+    async def stop(self, *, grace_s: float = 10.0) -> None:
+        """Stop workers (running jobs stay 'running' and resume next start); let posts under way finish."""
         await self._tasks.close()
+        await self._deliveries.drain(grace_s)
 
     # -- API used by the studio ---------------------------------------------------------------------------
 
@@ -192,12 +194,12 @@ class JobRunner:
         else:
             done = await asyncio.shield(self.journal.finish(job.id, JobState.DONE, result=ref))
             await self._publish(Progress(job.id, JobState.DONE))
-            self._tasks.spawn(self._deliver(done, result), name=f"deliver-{job.id}")
+            self._deliveries.spawn(self._deliver(done, result), name=f"deliver-{job.id}")
 
     async def _finish(self, job: Job, state: JobState, *, error: StudioError) -> None:
         done = await self.journal.finish(job.id, state, error_code=error.record, error=error.user_message)
         await self._publish(Progress(job.id, state, message=error.user_message))
-        self._tasks.spawn(self._deliver(done, error), name=f"deliver-{job.id}")
+        self._deliveries.spawn(self._deliver(done, error), name=f"deliver-{job.id}")
 
     async def _deliver(self, job: Job, outcome: Result | StudioError | None = None) -> None:
         reply = self._live.pop(job.id, None)
