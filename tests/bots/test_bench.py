@@ -15,3 +15,10 @@ def test_the_loop_lag_benchmark_runs() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "baseline/studio" in proc.stdout
     assert "loop lag p99 (ms)" in proc.stdout
+
+
+def test_the_ack_latency_benchmark_runs() -> None:
+    proc = subprocess.run([sys.executable, "bench/ack_latency.py", "--burst", "4"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "burst/idle" in proc.stdout
