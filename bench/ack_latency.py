@@ -21,17 +21,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fakes live in tests/
 
-from adapters.discord import DiscordAdapter  # noqa: E402
-from core.settings import Settings  # noqa: E402
-from core.studio import open_studio  # noqa: E402
-from tests.fakes.discord import FakeDiscord, Interaction  # noqa: E402
+from adapters.discord import DiscordAdapter
+from core.settings import Settings
+from core.studio import open_studio
+from tests.fakes.discord import FakeDiscord, Interaction
 
 DEADLINE_S = 3.0
 
 
 async def ack_time(fake: FakeDiscord, it: Interaction, sent: float) -> float:
-    while not it.callbacks:
-        await asyncio.sleep(0.001)
+    await fake.state.wait_for(lambda: it.callbacks)
     return it.callbacks[0][2] - sent
 
 
@@ -55,13 +54,13 @@ async def main(burst: int) -> None:
     await fake.start()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(_env_file=None, data_dir=Path(tmp), gemini_api_key=None,  # type: ignore[call-arg]
-                            user_requests_per_minute=0, discord_token="test-token", discord_api_base=fake.api_base,
+                            user_requests_per_minute=0, discord_token="test-token",  # noqa: S106
+                            discord_api_base=fake.api_base,
                             discord_gateway_url=fake.gateway_url, media_hosts=("127.0.0.1",))
         adapter = DiscordAdapter(settings, guild_ready_timeout=0.05)
         async with open_studio(settings, hooks=(adapter.hook,)) as studio:
             serving = asyncio.create_task(adapter.serve(studio))
-            while not adapter.client.services.ready.is_set():
-                await asyncio.sleep(0.02)
+            await adapter.client.services.ready.wait()
             idle = []
             for n in range(8):
                 seconds, it = await one(fake, "speak", n)
