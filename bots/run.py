@@ -12,6 +12,7 @@ from rich.console import Console
 
 from adapters.base import Adapter
 from adapters.playground import Playground
+from bots.local import FileHook
 from core.settings import Settings
 from core.studio import open_studio
 
@@ -81,7 +82,8 @@ async def run_forever(settings: Settings, console: Console, *, adapters: list[Ad
 
 
 async def _serve(settings: Settings, console: Console, adapters: list[Adapter]) -> None:
-    hooks = tuple(a.hook for a in adapters)
+    # The CLI's hook too: a `studiobot speak -o x.ogg` killed mid-job is finished into x.ogg here.
+    hooks = (*(a.hook for a in adapters), FileHook())
     async with open_studio(settings, hooks=hooks) as studio:
         if studio.offline:
             console.print("[bold yellow]OFFLINE PREVIEW:[/] no GEMINI_API_KEY set, so speech comes from espeak and "

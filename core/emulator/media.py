@@ -10,7 +10,6 @@ import hashlib
 import io
 import struct
 import textwrap
-import warnings
 
 from PIL import Image, ImageChops, ImageDraw, ImageFont, ImageOps
 
@@ -107,21 +106,12 @@ def open_image(data: bytes) -> Image.Image:
 
 def speak(turns: list[tuple[str, str]], language: str | None = None) -> bytes:
     """s16le mono 24 kHz PCM for ``(text, voice)`` turns, with a short pause between turns."""
+    from core.media import audio
     from core.providers import espeak  # lazy: the emulator imports without espeak-ng
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import audioop
-
-    gap = b"\x00\x00" * int(RATE * TURN_GAP_S)
-    chunks: list[bytes] = []
-    for text, voice in turns:
-        speech = espeak.synthesize(text, voice, language=language)
-        pcm = speech.pcm
-        if speech.sample_rate != RATE and pcm:
-            pcm, _ = audioop.ratecv(pcm, 2, 1, speech.sample_rate, RATE, None)
-        chunks.append(pcm)
-    return gap.join(chunks)
+    joined = audio.concat([espeak.synthesize(text, voice, language=language) for text, voice in turns],
+                          gap_s=TURN_GAP_S)
+    return audio.resample(joined.pcm, joined.sample_rate, RATE)
 
 
 def wav(pcm: bytes, rate: int = RATE) -> bytes:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from core.requests import ASPECT_SIZES, EditRequest, ImagineRequest, SpeakRequest
-from core.voices import VOICES, Voice
+from core.voices import Voice
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +48,3 @@ class Provider(Protocol):
 
     async def aclose(self) -> None: ...
 
-
-def all_voices() -> tuple[Voice, ...]:
-    return VOICES

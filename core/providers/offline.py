@@ -12,9 +12,10 @@ from io import BytesIO
 from PIL import Image, UnidentifiedImageError
 
 from core.errors import InputError
+from core.media import audio
 from core.providers.base import ProviderLimits, Speech
 from core.providers.cards import apply_edit, preview_card
-from core.providers.espeak import silence, synthesize
+from core.providers.espeak import synthesize
 from core.requests import ASPECT_SIZES, DEFAULT_ASPECT, EditRequest, ImagineRequest, Speaker, SpeakRequest
 from core.voices import VOICES, Voice, canonical_voice, speaker_names, split_dialogue
 
@@ -75,15 +76,8 @@ def _speak(request: SpeakRequest) -> Speech:
     if turns is None:
         return synthesize(request.text, canonical_voice(request.voice), language=request.language)
     voices = _voice_for_turns(turns, request.speakers)
-    parts: list[bytes] = []
-    rate = 0
-    for i, (name, line) in enumerate(turns):
-        speech = synthesize(line, voices[name], language=request.language)
-        rate = speech.sample_rate
-        if i:
-            parts.append(silence(TURN_GAP_S, rate).pcm)
-        parts.append(speech.pcm)
-    return Speech(pcm=b"".join(parts), sample_rate=rate)
+    spoken = [synthesize(line, voices[name], language=request.language) for name, line in turns]
+    return audio.concat(spoken, gap_s=TURN_GAP_S)
 
 
 def _imagine(request: ImagineRequest) -> bytes:
