@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import io
 import math
-import os
-import shutil
 import socket
 import subprocess
-import sys
 import time
 from array import array
 from collections.abc import Iterator
@@ -19,23 +16,17 @@ import pytest
 from PIL import Image
 
 from core.media import audio
+from tests.processes import STUDIOBOT, clean_env, free_port
 
 OFFLINE_NOTICE = "OFFLINE PREVIEW:"
 SECRET_KEY = "AIzaSecretWrongKey123456789012345"
 RUN_TIMEOUT_S = 60
-_SCRIPT = shutil.which("studiobot")
-STUDIOBOT = [_SCRIPT] if _SCRIPT else [sys.executable, "-c", "from bots.cli import main; main()"]
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     """No key (so the offline provider answers), a private data dir, and plain non-terminal output."""
-    values = {k: v for k, v in os.environ.items() if not k.startswith("STUDIOBOT_")}
-    for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "FORCE_COLOR"):
-        values.pop(name, None)
-    values["STUDIOBOT_DATA_DIR"] = str(tmp_path / "data")
-    values["NO_PROXY"] = values["no_proxy"] = ",".join(filter(None, [values.get("NO_PROXY"), "127.0.0.1"]))
-    return values
+    return clean_env(STUDIOBOT_DATA_DIR=str(tmp_path / "data"))
 
 
 @pytest.fixture
@@ -80,12 +71,6 @@ def assert_speech(path: Path, *, min_s: float = 0.4, max_s: float = 3.0) -> None
 def write_png(path: Path, size: tuple[int, int], colour: tuple[int, int, int]) -> Path:
     Image.new("RGB", size, colour).save(path, "PNG")
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

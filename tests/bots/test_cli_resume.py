@@ -3,33 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import signal
-import socket
 import sqlite3
-import sys
 from pathlib import Path
 
 from core.emulator.app import Emulator
 from core.emulator.faults import Fault
 from core.media import audio
-
-_EXE = shutil.which("studiobot")
-STUDIOBOT = [_EXE] if _EXE else [sys.executable, "-m", "bots"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.processes import STUDIOBOT, clean_env, free_port
 
 
 async def test_a_killed_cli_job_is_finished_by_run(tmp_path: Path, emulator: Emulator) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STUDIOBOT_", "SLACK_", "DISCORD_"))}
-    env |= {"GEMINI_API_KEY": "test-key", "STUDIOBOT_GEMINI_BASE_URL": emulator.base_url,
-            "STUDIOBOT_DATA_DIR": str(tmp_path / "data"), "STUDIOBOT_PLAYGROUND_PORT": str(free_port())}
-    env.pop("GOOGLE_API_KEY", None)
+    env = clean_env(GEMINI_API_KEY="test-key", STUDIOBOT_GEMINI_BASE_URL=emulator.base_url,
+                    STUDIOBOT_DATA_DIR=str(tmp_path / "data"), STUDIOBOT_PLAYGROUND_PORT=str(free_port()))
     out = tmp_path / "hello.ogg"
     emulator.script(Fault.latency(60))
 

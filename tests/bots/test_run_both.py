@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import signal
-import socket
 import sqlite3
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -16,12 +12,7 @@ import aiohttp
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.media import image_size
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, TEAM, FakeSlack, SlackSender
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.processes import STUDIOBOT, clean_env, free_port, read_until
 
 
 async def test_discord_and_slack_share_one_process_and_journal(tmp_path: Path) -> None:
@@ -29,24 +20,17 @@ async def test_discord_and_slack_share_one_process_and_journal(tmp_path: Path) -
     await discord.start()
     await slack.start()
     port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("STUDIOBOT_", "SLACK_", "DISCORD_", "GEMINI_", "GOOGLE_"))}
-    env |= {"STUDIOBOT_DATA_DIR": str(tmp_path), "STUDIOBOT_MEDIA_HOSTS": "127.0.0.1", "COLUMNS": "200",
-            "DISCORD_TOKEN": "test-token", "STUDIOBOT_DISCORD_API_BASE": discord.api_base,
-            "STUDIOBOT_DISCORD_GATEWAY_URL": discord.gateway_url,
-            "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "STUDIOBOT_SLACK_PORT": str(port), "STUDIOBOT_SLACK_API_URL": slack.api_url}
-    exe = shutil.which("studiobot")
-    cmd = [exe, "run"] if exe else [sys.executable, "-m", "bots", "run"]
-    proc = await asyncio.create_subprocess_exec(*cmd, env=env, stdout=asyncio.subprocess.DEVNULL,
+    env = clean_env(
+        STUDIOBOT_DATA_DIR=str(tmp_path), STUDIOBOT_MEDIA_HOSTS="127.0.0.1",
+        DISCORD_TOKEN="test-token", STUDIOBOT_DISCORD_API_BASE=discord.api_base,
+        STUDIOBOT_DISCORD_GATEWAY_URL=discord.gateway_url,
+        SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        STUDIOBOT_SLACK_PORT=str(port), STUDIOBOT_SLACK_API_URL=slack.api_url,
+    )
+    proc = await asyncio.create_subprocess_exec(*STUDIOBOT, "run", env=env, stdout=asyncio.subprocess.DEVNULL,
                                                 stderr=asyncio.subprocess.PIPE)
-    assert proc.stderr is not None
-    seen = ""
     try:
-        while "logged in as Studiobot" not in seen or f":{port}/slack/events" not in seen:
-            line = await asyncio.wait_for(proc.stderr.readline(), 60)
-            assert line, f"studiobot run exited early:\n{seen}"
-            seen += line.decode()
+        await read_until(proc.stderr, "logged in as Studiobot", f":{port}/slack/events")
         on_discord = await discord.result(await discord.slash("imagine", prompt="a harbour", aspect="16:9"))
         assert image_size(discord.file(on_discord["attachments"][0])) == (1344, 768)
         async with aiohttp.ClientSession() as http:

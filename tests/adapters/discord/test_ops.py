@@ -3,30 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import signal
-import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from tests.adapters.discord.conftest import image_size, make_settings, running
 from tests.fakes.discord import FakeDiscord
+from tests.processes import STUDIOBOT, clean_env
 
-_SCRIPT = shutil.which("studiobot")
-STUDIOBOT = [_SCRIPT] if _SCRIPT else [sys.executable, "-c", "from bots.cli import main; main()"]
 USED = (1 << 10) | (1 << 11) | (1 << 38) | (1 << 15) | (1 << 16) | (1 << 46) | (1 << 20) | (1 << 21)
 
 
 def env_for(fake: FakeDiscord, data_dir: Path, token: str = "test-token") -> dict[str, str]:
-    values = {k: v for k, v in os.environ.items() if not k.startswith(("STUDIOBOT_", "SLACK_", "DISCORD_"))}
-    for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "FORCE_COLOR"):
-        values.pop(name, None)
-    values |= {"DISCORD_TOKEN": token, "STUDIOBOT_DISCORD_API_BASE": fake.api_base,
-               "STUDIOBOT_DISCORD_GATEWAY_URL": fake.gateway_url, "STUDIOBOT_MEDIA_HOSTS": "127.0.0.1",
-               "STUDIOBOT_DATA_DIR": str(data_dir)}
-    values["NO_PROXY"] = values["no_proxy"] = ",".join(filter(None, [values.get("NO_PROXY"), "127.0.0.1"]))
-    return values
+    return clean_env(DISCORD_TOKEN=token, STUDIOBOT_DISCORD_API_BASE=fake.api_base,
+                     STUDIOBOT_DISCORD_GATEWAY_URL=fake.gateway_url, STUDIOBOT_MEDIA_HOSTS="127.0.0.1",
+                     STUDIOBOT_DATA_DIR=str(data_dir))
 
 
 async def studiobot(*args: str, env: dict[str, str]) -> tuple[int, str, str]:

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import signal
-import socket
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -15,33 +11,20 @@ import aiohttp
 from adapters.slack.flow import WORKING
 from tests.adapters.slack.conftest import ALICE, CHANNEL, png, running
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, TEAM, FakeSlack, SlackSender
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.processes import STUDIOBOT, clean_env, free_port, read_until
 
 
 async def test_studiobot_run_serves_slack_over_http(tmp_path: Path) -> None:
     fake = FakeSlack()
     await fake.start()
     port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"GEMINI_API_KEY", "GOOGLE_API_KEY", "DISCORD_TOKEN", "SLACK_APP_TOKEN"}}
-    env |= {"STUDIOBOT_DATA_DIR": str(tmp_path / "data"), "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET, "STUDIOBOT_SLACK_PORT": str(port),
-            "STUDIOBOT_SLACK_API_URL": fake.api_url, "COLUMNS": "200"}
-    exe = shutil.which("studiobot")
-    cmd = [exe, "run"] if exe else [sys.executable, "-m", "bots", "run"]
-    proc = await asyncio.create_subprocess_exec(*cmd, cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE)
-    assert proc.stderr is not None
-    seen = ""
+    env = clean_env(STUDIOBOT_DATA_DIR=str(tmp_path / "data"), SLACK_BOT_TOKEN=BOT_TOKEN,
+                    SLACK_SIGNING_SECRET=SIGNING_SECRET, STUDIOBOT_SLACK_PORT=str(port),
+                    STUDIOBOT_SLACK_API_URL=fake.api_url)
+    proc = await asyncio.create_subprocess_exec(*STUDIOBOT, "run", cwd=tmp_path, env=env,
+                                                stderr=asyncio.subprocess.PIPE)
     try:
-        while f":{port}/slack/events" not in seen:
-            line = await asyncio.wait_for(proc.stderr.readline(), 30)
-            assert line, f"studiobot run exited early:\n{seen}"
-            seen += line.decode()
+        await read_until(proc.stderr, f":{port}/slack/events", timeout=30)
         async with aiohttp.ClientSession() as http:
             sender = SlackSender(http, f"http://127.0.0.1:{port}/slack/events")
             status, _, body = await sender.form({
