@@ -124,6 +124,16 @@ class Rest:
             out["resource"] = {"type": kind, "message": message}
         return reply(out)
 
+    def _read_or_delete(self, request: web.Request, message: dict[str, Any]) -> web.StreamResponse | None:
+        """GET and DELETE of a message mean the same on webhook and channel routes; None for a PATCH."""
+        if request.method == "GET":
+            return reply(message)
+        if request.method == "DELETE":
+            self.state.deleted.add(message["id"])
+            self.state.touch()
+            return web.Response(status=204)
+        return None
+
     def _interaction(self, request: web.Request) -> Any:
         return self.state.by_token.get(request.match_info["token"])
 
@@ -140,12 +150,8 @@ class Rest:
         message = self.state.messages.get(target or "")
         if message is None or target in self.state.deleted:
             return error(404, 10008, "Unknown Message")
-        if request.method == "GET":
-            return reply(message)
-        if request.method == "DELETE":
-            self.state.deleted.add(message["id"])
-            self.state.touch()
-            return web.Response(status=204)
+        if (answered := self._read_or_delete(request, message)) is not None:
+            return answered
         if message["flags"] & (1 << 13):
             return error(400, 50173, "Cannot edit a voice message")
         self.state.apply(message, body or {}, files)
@@ -207,12 +213,8 @@ class Rest:
         message = self.state.messages.get(request.match_info["message"])
         if message is None or message["id"] in self.state.deleted:
             return error(404, 10008, "Unknown Message")
-        if request.method == "GET":
-            return reply(message)
-        if request.method == "DELETE":
-            self.state.deleted.add(message["id"])
-            self.state.touch()
-            return web.Response(status=204)
+        if (answered := self._read_or_delete(request, message)) is not None:
+            return answered
         if message["author"]["id"] != self.state.bot["id"]:
             return error(403, 50005, "Cannot edit a message authored by another user")
         self.state.apply(message, body or {}, files)
