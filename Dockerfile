@@ -7,6 +7,7 @@ COPY pyproject.toml README.md ./
 COPY core ./core
 COPY adapters ./adapters
 COPY bots ./bots
+COPY emulator ./emulator
 RUN python -m venv /opt/studiobot && /opt/studiobot/bin/pip install .
 
 FROM python:3.11-slim

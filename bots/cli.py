@@ -142,7 +142,7 @@ def emulator(
     """Serve a local Gemini REST emulator (for tests and development without a key)."""
     settings = _settings()
     setup_logging(settings, verbose)
-    from core.emulator.app import serve
+    from emulator.app import serve
 
     def ready(url: str) -> None:
         err.print(f"Gemini emulator on {url}\n  export STUDIOBOT_GEMINI_BASE_URL={url} GEMINI_API_KEY="

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from core.emulator.app import Emulator
+from emulator.app import Emulator
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ import signal
 import sqlite3
 from pathlib import Path
 
-from core.emulator.app import Emulator
-from core.emulator.faults import Fault
 from core.media import audio
+from emulator.app import Emulator
+from emulator.faults import Fault
 from tests.processes import STUDIOBOT, clean_env, free_port
 
 

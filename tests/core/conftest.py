@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from core.emulator.app import Emulator
 from core.requests import Origin, Requester
 from core.settings import Settings
 from core.studio import Studio, open_studio
+from emulator.app import Emulator
 from tests.fakes.replies import RecordingHook
 from tests.settings import offline_settings as make_settings
 

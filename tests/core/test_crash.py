@@ -9,8 +9,8 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from core.emulator.app import Emulator
-from core.emulator.faults import Fault
+from emulator.app import Emulator
+from emulator.faults import Fault
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from core.emulator.app import Emulator
-from core.emulator.faults import Fault
 from core.errors import InputError, ProviderTimeout, ProviderUnavailable, RateLimited, SafetyBlocked, StudioError
 from core.media import audio
 from core.requests import EditRequest, ImagineRequest, Request, Speaker, SpeakRequest
 from core.results import AudioClip, ImageResult, Result
 from core.studio import open_studio
+from emulator.app import Emulator
+from emulator.faults import Fault
 from tests.core.conftest import ORIGIN, REQUESTER, gemini_settings
 
 

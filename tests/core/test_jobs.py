@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from core.emulator.app import Emulator
-from core.emulator.faults import Fault
 from core.errors import InputError, JobCancelled, SafetyBlocked
 from core.jobs.model import Delivery, JobState
 from core.requests import ImagineRequest, SpeakRequest
 from core.results import AudioClip, ImageResult
 from core.studio import Studio, open_studio
+from emulator.app import Emulator
+from emulator.faults import Fault
 from tests.core.conftest import ORIGIN, REQUESTER, gemini_settings, make_settings
 from tests.fakes.replies import RecordingHook, RecordingReply
 

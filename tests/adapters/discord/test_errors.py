@@ -6,8 +6,8 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from core.emulator.app import Emulator
-from core.emulator.faults import Fault
+from emulator.app import Emulator
+from emulator.faults import Fault
 from tests.adapters.discord.conftest import Running, make_settings, png, running
 from tests.fakes.discord import EPHEMERAL, FakeDiscord, pings_everyone, silent
 

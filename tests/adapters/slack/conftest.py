@@ -21,11 +21,11 @@ from PIL import Image
 from pydantic import SecretStr
 
 from adapters.slack import SlackAdapter, build
-from core.emulator.app import Emulator
 from core.jobs.model import Delivery, Job
 from core.providers.base import Provider
 from core.settings import Settings
 from core.studio import Studio, open_studio
+from emulator.app import Emulator
 from tests.fakes.media import png as png
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, BOT_USER, SIGNING_SECRET, TEAM, FakeSlack, SlackSender
 from tests.settings import offline_settings

@@ -6,8 +6,8 @@ import re
 import time
 from pathlib import Path
 
-from core.emulator.app import Emulator
-from core.emulator.faults import Fault
+from emulator.app import Emulator
+from emulator.faults import Fault
 from tests.adapters.slack.conftest import ALICE, CHANNEL, Rig, gemini_overrides, running
 
 LIVE = re.compile(r"<[!@#]|(?<![\w\u200b])@(channel|here|everyone)\b")

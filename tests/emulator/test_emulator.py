@@ -17,8 +17,8 @@ from google import genai
 from google.genai import errors, types
 from PIL import Image
 
-from core.emulator.app import Emulator
-from core.emulator.faults import Fault
+from emulator.app import Emulator
+from emulator.faults import Fault
 
 # google-genai 3.6 subclasses aiohttp.ClientSession, which aiohttp 3.14 deprecates.
 

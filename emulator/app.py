@@ -16,9 +16,10 @@ from typing import Any
 
 from aiohttp import web
 
-from core.emulator import media
-from core.emulator.faults import Fault, FaultScript, answer, error_body
-from core.emulator.wire import (
+from emulator import media
+from emulator.faults import Fault, FaultScript, answer, error_body
+from emulator.wire import (
+    ASPECT_SIZES,
     AUDIO_TOKENS_PER_S,
     IMAGE_SIZES,
     IMAGE_TOKENS,
@@ -38,7 +39,6 @@ from core.emulator.wire import (
     user_parts,
     voice_of,
 )
-from core.requests import ASPECT_SIZES
 
 log = logging.getLogger(__name__)
 

@@ -106,12 +106,10 @@ def open_image(data: bytes) -> Image.Image:
 
 def speak(turns: list[tuple[str, str]], language: str | None = None) -> bytes:
     """s16le mono 24 kHz PCM for ``(text, voice)`` turns, with a short pause between turns."""
-    from core.media import audio
-    from core.providers import espeak  # lazy: the emulator imports without espeak-ng
+    from emulator import speech  # lazy: the emulator imports without espeak-ng
 
-    joined = audio.concat([espeak.synthesize(text, voice, language=language) for text, voice in turns],
-                          gap_s=TURN_GAP_S)
-    return audio.resample(joined.pcm, joined.sample_rate, RATE)
+    gap = b"\x00\x00" * round(TURN_GAP_S * RATE)
+    return gap.join(pcm for pcm in (speech.say(text, voice, language) for text, voice in turns) if pcm)
 
 
 def wav(pcm: bytes, rate: int = RATE) -> bytes:

@@ -8,12 +8,18 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from core.voices import VOICES_BY_KEY
+from emulator.speech import VOICES_BY_KEY
 
 L16 = "audio/L16;codec=pcm;rate=24000"
 AUDIO_TOKENS_PER_S = 25
 IMAGE_TOKENS = 1120
 MAX_INPUT_IMAGES = 14
+# Gemini's aspect ratios and the pixels each gives at 1K.
+ASPECT_SIZES: dict[str, tuple[int, int]] = {
+    "1:1": (1024, 1024), "2:3": (832, 1248), "3:2": (1248, 832), "3:4": (864, 1184), "4:3": (1184, 864),
+    "4:5": (896, 1152), "5:4": (1152, 896), "9:16": (768, 1344), "16:9": (1344, 768), "21:9": (1536, 672),
+    "1:4": (512, 2048), "4:1": (2048, 512), "1:8": (384, 3072), "8:1": (3072, 384),
+}  # fmt: skip
 IMAGE_SIZES = {"512": 0.5, "1K": 1.0, "2K": 2.0, "4K": 4.0}
 _SNAKE = re.compile(r"(?<=[a-z0-9])([A-Z])")
 _LABEL = re.compile(r"^\s*(?P<name>[^:\n]{1,40}?)\s*:\s*(?P<line>.*)$")
@@ -94,7 +100,7 @@ def voice_of(config: Any) -> str | None:
     if voice is None:
         allowed = ", ".join(sorted(VOICES_BY_KEY))
         raise ApiError(400, f"Voice name {name} is not supported. Allowed voice names are: {allowed}.")
-    return voice.name
+    return voice
 
 
 def user_parts(body: dict[str, Any]) -> list[dict[str, Any]]:

@@ -1,0 +1,1 @@
+"""A Gemini REST emulator: an independent reference of the service that imports nothing from Studiobot."""
