@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bots.discord_cli import discord_app
-from bots.local import generate_to_file, output_path
+from bots.local import generate_to_file, image_output_path, output_path
 from bots.logs import setup_logging
 from core.errors import StudioError
 from core.redact import Redactor
@@ -34,7 +34,27 @@ app.add_typer(discord_app, name="discord")
 err = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrap at 80 columns
 out = Console()
 
-Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens, to stderr.")]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v",
+                                       help="Log what happens (library logs and tracebacks too), to stderr.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            out.print(f"studiobot {version('studiobot')}", highlight=False)
+        except PackageNotFoundError:
+            out.print("studiobot (not installed as a package)", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    show_version: Annotated[bool, typer.Option("--version", help="Print the version and exit.",
+                                               callback=_version, is_eager=True)] = False,
+) -> None:
+    """Gemini speech and image generation for Discord, Slack and a local web playground."""
 
 
 def _settings() -> Settings:
@@ -82,10 +102,13 @@ def speak(
     from core.requests import Speaker
     from core.voices import dialogue_speakers
 
-    speakers = tuple(Speaker(n, v) for n, v in dialogue_speakers(text, voice, voice2))
-    request = SpeakRequest(text=text, voice=voice, style=style, language=language, speakers=speakers,
-                           audio_format=fmt)
-    _run(settings, lambda: generate_to_file(settings, request, output_path(output), err))
+    async def go() -> Any:
+        speakers = tuple(Speaker(n, v) for n, v in dialogue_speakers(text, voice, voice2))  # the core's rule
+        request = SpeakRequest(text=text, voice=voice, style=style, language=language, speakers=speakers,
+                               audio_format=fmt)
+        return await generate_to_file(settings, request, output_path(output), err)
+
+    _run(settings, go)
 
 
 @app.command()
@@ -95,7 +118,8 @@ def imagine(
     reference: Annotated[
         list[Path] | None, typer.Option("--reference", "-r", help="Reference image (repeatable).")
     ] = None,
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output image file.")] = Path("image.png"),
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output image: .png, .jpg/.jpeg or .webp.")] = Path(
+        "image.png"),
     verbose: Verbose = False,
 ) -> None:
     """Turn a prompt into an image."""
@@ -103,7 +127,7 @@ def imagine(
     setup_logging(settings, verbose)
     refs = tuple(_read(p) for p in reference or [])
     request = ImagineRequest(prompt=prompt, aspect=aspect, references=refs)
-    _run(settings, lambda: generate_to_file(settings, request, output_path(output), err))
+    _run(settings, lambda: generate_to_file(settings, request, image_output_path(output), err))
 
 
 @app.command()
@@ -112,7 +136,8 @@ def edit(
     instruction: Annotated[str, typer.Argument(help='What to change, e.g. "make it night".')],
     mask: Annotated[Path | None, typer.Option("--mask", help="Mask image: white = change, black = keep.")] = None,
     aspect: Annotated[str | None, typer.Option("--aspect", help="Change the aspect ratio too.")] = None,
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output image file.")] = Path("edited.png"),
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output image: .png, .jpg/.jpeg or .webp.")] = Path(
+        "edited.png"),
     verbose: Verbose = False,
 ) -> None:
     """Edit an image with an instruction, optionally only inside a mask."""
@@ -120,7 +145,7 @@ def edit(
     setup_logging(settings, verbose)
     request = EditRequest(image=_read(image), instruction=instruction, mask=_read(mask) if mask else None,
                           aspect=aspect)
-    _run(settings, lambda: generate_to_file(settings, request, output_path(output), err))
+    _run(settings, lambda: generate_to_file(settings, request, image_output_path(output), err))
 
 
 @app.command()
@@ -152,13 +177,45 @@ def emulator(
 
 
 @app.command()
-def run(verbose: Verbose = False) -> None:
+def run(
+    host: Annotated[str | None, typer.Option(help="Playground interface (default STUDIOBOT_PLAYGROUND_HOST).")]
+    = None,
+    port: Annotated[int | None, typer.Option(help="Playground port (default STUDIOBOT_PLAYGROUND_PORT, 8787). "
+                                                  "Given, the playground starts beside the platforms.")] = None,
+    verbose: Verbose = False,
+) -> None:
     """Start every configured adapter, sharing one studio and journal."""
     settings = _settings()
-    setup_logging(settings, verbose, default=logging.INFO)
-    from bots.run import run_forever
+    setup_logging(settings, verbose)
+    from bots.run import configured, make_playground, run_forever
 
-    _run(settings, lambda: run_forever(settings, err))
+    def go() -> Coroutine[Any, Any, None]:
+        if host is None and port is None:
+            return run_forever(settings, err)
+        playground = make_playground(settings, host=host, port=port)
+        return run_forever(settings, err, adapters=[*configured(settings, err), playground])
+
+    _run(settings, go)
+
+
+@app.command()
+def doctor(
+    online: Annotated[bool, typer.Option("--online", help="Also ask Discord and Slack whether they accept the "
+                                                          "tokens.")] = False,
+) -> None:
+    """Check the configuration without starting anything: adapters, token shapes, ffmpeg, espeak, data."""
+    settings = _settings()
+    setup_logging(settings)
+    from bots.doctor import diagnose
+
+    checks = _run(settings, lambda: diagnose(settings, online=online))
+    for check in checks:
+        mark = "[green]ok[/]  " if check.ok else "[red]FAIL[/]"
+        out.print(f"{mark} {check.name}: {check.detail}", highlight=False, soft_wrap=True)
+    failed = [c.name for c in checks if not c.ok]
+    if failed:
+        err.print(f"[red]error:[/] {len(failed)} problem(s): {', '.join(failed)}", highlight=False)
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -171,7 +228,7 @@ def playground(
 ) -> None:
     """Serve only the local web playground."""
     settings = _settings()
-    setup_logging(settings, verbose, default=logging.INFO)
+    setup_logging(settings, verbose)
     from bots.run import make_playground, run_forever
 
     def go() -> Coroutine[Any, Any, None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,12 +14,31 @@ from core.errors import InputError, StudioError
 from core.jobs.delivery import Reply
 from core.jobs.files import write_atomic
 from core.jobs.model import Job, JobState, Progress
+from core.media import images
 from core.requests import Origin, Request, Requester
-from core.results import AudioClip, Result
+from core.results import AudioClip, ImageResult, Result
 from core.settings import Settings
 from core.studio import open_studio
 
 PLATFORM = "cli"
+IMAGE_SUFFIXES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
+
+
+def _file_mode() -> int:
+    """What ``open()`` would give a new file: 0666 less the umask (read once, at import, on the main thread)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+FILE_MODE = _file_mode()
+
+
+def image_output_path(path: Path) -> Path:
+    """An image destination whose name says PNG, JPEG or WebP; the result is converted to match."""
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise InputError(f"Cannot write an image to {path.name}: name it .png, .jpg, .jpeg or .webp.")
+    return output_path(path)
 
 
 def output_path(path: Path) -> Path:
@@ -50,7 +70,11 @@ class FileReply:
             self.status.update("generating…")
 
     async def post(self, job: Job, result: Result) -> str | None:
-        write_atomic(self.path, result.data)
+        data = result.data
+        wanted = IMAGE_SUFFIXES.get(self.path.suffix.lower())
+        if isinstance(result, ImageResult) and wanted is not None and wanted != result.mime_type:
+            data = await asyncio.to_thread(images.convert, data, wanted)
+        await asyncio.to_thread(write_atomic, self.path, data, mode=FILE_MODE)
         return str(self.path)
 
     async def fail(self, job: Job, error: StudioError) -> str | None:

@@ -1,4 +1,8 @@
-"""Logging set up once per process, every handler behind the redacting filter."""
+"""Logging set up once per process, every handler behind the redacting filter.
+
+Quiet by default: warnings and errors only, one line each. ``-v`` brings back everything, library
+INFO logs and tracebacks included, for when something needs digging into.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,27 @@ from core.redact import RedactingFilter, Redactor
 from core.settings import Settings
 
 
+class OneLine(logging.Filter):
+    """Drop tracebacks and keep only a record's first line; ``-v`` shows the whole story."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            message = f"{message} ({type(exc).__name__}: {exc})"
+        lines = message.strip().splitlines()
+        record.msg = lines[0][:300] if lines else ""
+        record.args = None
+        record.exc_info = None
+        record.exc_text = None
+        record.stack_info = None
+        return True
+
+
 def setup_logging(settings: Settings, verbose: bool = False, *, default: int = logging.WARNING) -> None:
     handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False, markup=False)
+    if not verbose:
+        handler.addFilter(OneLine())  # before redaction, which folds the traceback into the message
     handler.addFilter(RedactingFilter(Redactor(settings.secrets())))
     logging.basicConfig(level=logging.DEBUG if verbose else default, handlers=[handler], format="%(message)s",
                         force=True)

@@ -1,8 +1,10 @@
 """The one text grammar for Slack, the playground and the CLI: ``/speak`` and ``/imagine`` lines to requests.
 
 Forgiving on purpose: flags go before or after the text, ``--flag value`` or ``--flag=value``,
-quotes only where a value has spaces, an apostrophe (``don't``) is never a quote, an unclosed
-quote is just a character, and the em dash phones turn ``--`` into still works.
+quotes only where a value has spaces, an apostrophe (``don't``) is never a quote, the short flags
+the help shows (``-v Puck``) work, and the em dash phones turn ``--`` into still works. An opening
+double quote that is never closed is refused with a hint rather than guessed at: the stray quote
+would otherwise end up spoken, or inside a style.
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ HELP: dict[str, str] = {
     "speak": (
         "/speak [--voice NAME] [--style \"how\"] [--language CODE] TEXT\n"
         "Turns TEXT into a voice clip. Flags go before or after the text.\n"
-        f"  --voice NAME      one of the prebuilt voices ({_VOICE_SAMPLE}, …); default {DEFAULT_VOICE}\n"
-        "  --style \"how\"     how to say it, e.g. --style \"warm and slow\" (quote it unless it comes last)\n"
-        "  --language CODE   a hint such as de-DE\n"
-        "  --voice2 NAME     the second voice of a dialogue\n"
+        f"  -v, --voice NAME      one of the prebuilt voices ({_VOICE_SAMPLE}, …); default {DEFAULT_VOICE}\n"
+        "  -s, --style \"how\"     how to say it, e.g. --style \"warm and slow\" (quote it unless it comes last)\n"
+        "  -l, --language CODE   a hint such as de-DE\n"
+        "      --voice2 NAME     the second voice of a dialogue\n"
         "Dialogue: write two speakers as `Name: line` lines, e.g.\n"
         "  /speak --voice Kore --voice2 Puck\n  Ana: Ready?\n  Ben: Always.\n"
         "Example: /speak --voice Puck Good morning, everyone!"
@@ -32,27 +34,32 @@ HELP: dict[str, str] = {
     "imagine": (
         "/imagine [--aspect W:H] PROMPT\n"
         "Draws an image from PROMPT. Flags go before or after the prompt.\n"
-        f"  --aspect W:H   one of {_ASPECTS}; default 1:1\n"
+        f"  -a, --aspect W:H   one of {_ASPECTS}; default 1:1\n"
         "Example: /imagine a lighthouse at dusk --aspect 16:9"
     ),
     "edit": (
         "Reply to an image with what to change, e.g. make it night\n"
-        "  --aspect W:H   also change the aspect ratio\n"
+        "  -a, --aspect W:H   also change the aspect ratio\n"
         "Replying to an edited image edits it again."
     ),
 }
 HELP["help"] = "\n\n".join((HELP["speak"], HELP["imagine"], HELP["edit"]))
 
 # canonical flag name per spelling, per command
-_SPEAK_FLAGS = {"voice": "voice", "v": "voice", "voice2": "voice2", "second-voice": "voice2", "style": "style",
-                "language": "language", "lang": "language"}
-_IMAGE_FLAGS = {"aspect": "aspect", "ar": "aspect", "ratio": "aspect", "aspect-ratio": "aspect"}
+# ("-v" is the single-dash short spelling the help shows)
+_SPEAK_FLAGS = {"voice": "voice", "v": "voice", "-v": "voice", "voice2": "voice2", "second-voice": "voice2",
+                "style": "style", "s": "style", "-s": "style", "language": "language", "lang": "language",
+                "l": "language", "-l": "language"}
+_IMAGE_FLAGS = {"aspect": "aspect", "ar": "aspect", "ratio": "aspect", "aspect-ratio": "aspect", "a": "aspect",
+                "-a": "aspect"}
 _FREE_TEXT = {"style"}  # values that may run to the end of the line when they come last
 _HELP_WORDS = {"help", "--help", "-h", "-?", "?"}
 
 _DASHES = ("--", "—", "–")  # phones and Slack turn -- into an em or en dash
 _FLAG = re.compile(r"^(?:--|—|–)(?P<name>[A-Za-z][\w-]*)(?:=(?P<value>.*))?$", re.DOTALL)
+_SHORT = re.compile(r"^-(?P<name>[A-Za-z])(?:=(?P<value>.*))?$", re.DOTALL)
 _OPEN_CLOSE = {'"': '"”“', "“": '”"', "”": '”"', "'": "'’", "‘": "’'", "«": "»"}
+_DOUBLE_QUOTES = '"“”«'  # an apostrophe may open a word ('tis); these never do
 _COMMAND = re.compile(r"^\s*/?(?P<name>[A-Za-z]+)(?=\s|$)")
 
 
@@ -129,27 +136,27 @@ def _span_text(text: str, run: list[_Token]) -> str:
 def split_args(command: str, text: str, flags: dict[str, str]) -> tuple[dict[str, str], str]:
     """Pull the known flags out of ``text``; return them and the remaining text."""
     tokens = tokenize(text)
+    for tok in tokens:
+        _refuse_unclosed_quote(text, tok, flags)
     found: dict[str, str] = {}
     runs: list[list[_Token]] = [[]]
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        m = None if tok.quoted else _FLAG.match(tok.value)
-        if m is not None and not tok.value.startswith("--") and m["name"].lower() not in flags:
-            m = None  # "—honestly" in prose is a dash, not a flag
+        m = _flag(tok, flags)
         if m is None:
             runs[-1].append(tok)
             i += 1
             continue
-        spelled = m["name"].lower()
+        spelled, inline = m
         name = flags.get(spelled)
         if name is None:
             known = ", ".join(f"--{f}" for f in dict.fromkeys(flags.values()))
             raise InputError(f"/{command} has no option --{spelled[:30]}. It takes {known}; see /{command} help.")
         if name in found:
             raise InputError(f"--{name} is given twice; keep one.")
-        if m["value"] is not None:
-            value = _unquote(m["value"])
+        if inline is not None:
+            value = _unquote(inline)
             i += 1
         else:
             rest = tokens[i + 1:]
@@ -171,9 +178,42 @@ def split_args(command: str, text: str, flags: dict[str, str]) -> tuple[dict[str
     return found, words.strip()
 
 
+def _flag(tok: _Token, flags: dict[str, str]) -> tuple[str, str | None] | None:
+    """(spelling, inline value) when ``tok`` is a flag; "—honestly" in prose is a dash, "-5" a number."""
+    if tok.quoted:
+        return None
+    m = _FLAG.match(tok.value)
+    if m is not None:
+        known = tok.value.startswith("--") or m["name"].lower() in flags
+        return (m["name"].lower(), m["value"]) if known else None
+    short = _SHORT.match(tok.value)
+    if short is not None and f"-{short['name']}" in flags:
+        return f"-{short['name']}", short["value"]
+    return None
+
+
 def _is_flag(tok: _Token, flags: dict[str, str]) -> bool:
-    m = None if tok.quoted else _FLAG.match(tok.value)
-    return m is not None and (tok.value.startswith("--") or m["name"].lower() in flags)
+    return _flag(tok, flags) is not None
+
+
+def _refuse_unclosed_quote(text: str, tok: _Token, flags: dict[str, str]) -> None:
+    """An opening double quote with no closing one anywhere after it is a typo, not part of the words."""
+    if tok.quoted:
+        return
+    m = _flag(tok, flags)
+    value, start = tok.value, tok.start
+    if m is not None:
+        if m[1] is None:
+            return
+        value, start = m[1], tok.end - len(m[1])
+    if not value or value[0] not in _DOUBLE_QUOTES:
+        return
+    if any(c in _OPEN_CLOSE[value[0]] for c in text[start + 1:]):
+        return
+    excerpt = " ".join(text[start + 1:].split())
+    excerpt = excerpt if len(excerpt) <= 30 else excerpt[:29] + "…"
+    raise InputError(f"The quote before “{excerpt}” is never closed. Close it, \"like this\", or remove "
+                     "it.")
 
 
 def _example(command: str, flag: str) -> str:
@@ -201,9 +241,6 @@ def parse_speak(text: str) -> SpeakRequest | Help:
     voice = found.get("voice", DEFAULT_VOICE)
     voice2 = found.get("voice2")
     pairs = dialogue_speakers(words, voice, voice2)
-    if voice2 is not None and not pairs:
-        raise InputError("--voice2 is for a two-speaker dialogue: write the text as `Name: line` lines, "
-                         "one per line, with exactly two names.")
     return SpeakRequest(text=words, voice=voice, style=found.get("style"), language=found.get("language"),
                         speakers=tuple(Speaker(name, v) for name, v in pairs))
 

@@ -153,6 +153,10 @@ class Studio:
         self._check_image(raw)
         if request.mask is not None:
             raw = await asyncio.to_thread(images.composite_masked, request.image, raw, request.mask)
+            if offline:  # the source pasted back outside the mask may cover the preview's label
+                from core.providers.offline import label_preview
+
+                raw = await asyncio.to_thread(label_preview, raw)
         return await self._finish_image(raw, request.max_bytes)
 
     def _check_image(self, raw: bytes) -> None:

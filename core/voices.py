@@ -68,10 +68,20 @@ def speaker_names(turns: list[tuple[str, str]]) -> tuple[str, str]:
     return seen[0], seen[1]
 
 
+VOICE2_NEEDS_DIALOGUE = ("voice2 is for a two-speaker dialogue: write the text as `Name: line` lines, one per line, "
+                         "with exactly two names.")
+
+
 def dialogue_speakers(text: str, voice: str, voice2: str | None = None) -> tuple[tuple[str, str], ...]:
-    """(speaker, voice) pairs when ``text`` is a two-person script, else ()."""
+    """(speaker, voice) pairs when ``text`` is a two-person script, else ().
+
+    A second voice given for anything else is refused here, so Slack, the playground, Discord
+    and the CLI all apply the same rule instead of some silently dropping it.
+    """
     turns = split_dialogue(text)
     if turns is None:
+        if voice2 is not None:
+            raise InputError(VOICE2_NEEDS_DIALOGUE)
         return ()
     first, second = speaker_names(turns)
     other = voice2 or (DEFAULT_SECOND_VOICE if voice.lower() != DEFAULT_SECOND_VOICE.lower() else DEFAULT_VOICE)

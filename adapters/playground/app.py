@@ -10,6 +10,7 @@ Build it before the studio so its hook can be registered first, then hand it the
 from __future__ import annotations
 
 import asyncio
+import errno
 import hmac
 import ipaddress
 import logging
@@ -38,6 +39,17 @@ class AccessError(StudioError):
     """The playground was asked to listen somewhere it may not without a token."""
 
     code = "access"
+
+
+class PortInUse(StudioError):
+    """Another program (often another studiobot) already listens there: say which port, and how to pick one."""
+
+    code = "port_in_use"
+
+    def __init__(self, host: str, port: int) -> None:
+        other = port + 1 if 0 < port < 65535 else 8788
+        super().__init__(f"Port {port} on {host} is already in use (another studiobot?). Pick another one: "
+                         f"studiobot run --port {other}, or studiobot playground --port {other}.")
 
 
 def is_loopback(host: str) -> bool:
@@ -128,8 +140,10 @@ class Playground:
         site = web.TCPSite(runner, self.host, self.port)
         try:
             await site.start()
-        except OSError:
+        except OSError as exc:
             await runner.cleanup()
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUse(self.host, self.port) from None
             raise
         self._runner = runner
         port = self.port

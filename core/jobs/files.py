@@ -11,11 +11,17 @@ from core.jobs.model import ResultRef
 from core.results import AudioClip, ImageResult, Result
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write then rename, fsynced, so a crash never leaves half a file under the real name."""
+def write_atomic(path: Path, data: bytes, *, mode: int | None = None) -> None:
+    """Write then rename, fsynced, so a crash never leaves half a file under the real name.
+
+    The temporary file is private (0600); ``mode`` sets the final permissions, e.g. for a file the
+    user asked for, which should look like any other file they create.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
+        if mode is not None:
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -145,6 +145,22 @@ def encode_jpeg(img: Image.Image, quality: int = 90) -> bytes:
     return buf.getvalue()
 
 
+def convert(data: bytes, mime_type: str) -> bytes:
+    """The same picture in another container, so a file named .jpg really holds a JPEG."""
+    if sniff(data) == mime_type:
+        return data
+    img = load(data)
+    if mime_type == "image/png":
+        return encode_png(img)
+    if mime_type == "image/jpeg":
+        return encode_jpeg(img, 92)
+    if mime_type == "image/webp":
+        buf = io.BytesIO()
+        img.save(buf, "WEBP", quality=92)
+        return buf.getvalue()
+    raise ValueError(f"cannot encode {mime_type}")
+
+
 def _scaled(img: Image.Image, factor: float) -> Image.Image:
     width, height = img.size
     size = (max(1, round(width * factor)), max(1, round(height * factor)))

@@ -22,6 +22,7 @@ _SHADOW = (0, 0, 0, 150)
 _PANEL = (0, 0, 0, 96)
 _BADGE = (255, 200, 40, 235)
 _BADGE_TEXT = (30, 24, 0)
+_BAND = (14, 14, 18)  # the edit caption's band: opaque, so a chained edit's caption hides the one before
 _MAX_PROMPT_CHARS = 400
 
 # (keywords, tint colour, strength): the first match wins; grayscale is handled apart.
@@ -182,16 +183,34 @@ def apply_edit(
         colour, strength = tint
         edited = Image.blend(base, Image.new("RGB", base.size, colour), strength)
     w, h = edited.size
+    old_band = caption_band_height(base)
     draw = ImageDraw.Draw(edited, "RGBA")
     short = min(w, h)
     font_size = max(10, min(short // 18, w // 22))
     font = _font(font_size)
     margin = max(4, font_size // 2)
     lines = _wrap(" ".join(instruction.split())[:_MAX_PROMPT_CHARS] or "(no instruction)", font, w - 2 * margin, 2)
-    band_height = int(font_size * 1.3) * len(lines) + 2 * margin
-    draw.rectangle((0, h - band_height, w, h), fill=(0, 0, 0, 160))
+    band_height = max(int(font_size * 1.3) * len(lines) + 2 * margin, old_band)
+    draw.rectangle((0, h - band_height, w, h), fill=_BAND)
     for i, line in enumerate(lines):
         y = h - band_height + margin + int(font_size * 1.3) * i + int(font_size * 0.65)
         draw.text((margin, y), line, font=font, fill=_TEXT, anchor="lm")
     _badge(draw, label, edited.size)
     return edited
+
+
+def caption_band_height(image: Image.Image) -> int:
+    """Rows at the bottom an earlier offline edit captioned: both edge columns are exactly the band colour."""
+    rgb = image.convert("RGB")
+    w, h = rgb.size
+    rows = 0
+    while rows < h and rgb.getpixel((0, h - 1 - rows)) == _BAND and rgb.getpixel((w - 1, h - 1 - rows)) == _BAND:
+        rows += 1
+    return rows
+
+
+def relabel(image: Image.Image, *, label: str = DEFAULT_LABEL) -> Image.Image:
+    """Put the badge back on top, e.g. after a masked edit pasted the source over it."""
+    labelled = image.convert("RGB")
+    _badge(ImageDraw.Draw(labelled, "RGBA"), label, labelled.size)
+    return labelled

@@ -14,7 +14,7 @@ from PIL import Image, UnidentifiedImageError
 from core.errors import InputError
 from core.media import audio
 from core.providers.base import ProviderLimits, Speech
-from core.providers.cards import apply_edit, preview_card
+from core.providers.cards import apply_edit, preview_card, relabel
 from core.providers.espeak import synthesize
 from core.requests import ASPECT_SIZES, DEFAULT_ASPECT, EditRequest, ImagineRequest, Speaker, SpeakRequest
 from core.voices import VOICES, Voice, canonical_voice, speaker_names, split_dialogue
@@ -93,6 +93,11 @@ def _edit(request: EditRequest) -> bytes:
     if request.references:
         edited = _with_thumbnail(edited, request.references[0])
     return _png(edited)
+
+
+def label_preview(data: bytes) -> bytes:
+    """Blocking: the OFFLINE PREVIEW badge on a finished image, drawn last so nothing covers it."""
+    return _png(relabel(_open(data, "edited image")))
 
 
 class OfflineProvider:

@@ -7,6 +7,7 @@ import pytest
 from core.commands import HELP, Help, parse, parse_edit, parse_imagine, parse_speak, tokenize
 from core.errors import InputError
 from core.requests import EditRequest, ImagineRequest, Speaker, SpeakRequest
+from core.voices import dialogue_speakers
 
 
 def speak(text: str) -> SpeakRequest:
@@ -49,8 +50,33 @@ def test_apostrophes_are_not_quotes() -> None:
     assert speak("/speak 'tis the season --voice Puck").text == "'tis the season"
 
 
-def test_unbalanced_quotes_are_kept_as_typed() -> None:
-    assert speak('/speak she said "hi and left').text == 'she said "hi and left'
+@pytest.mark.parametrize("line", ['/speak --style "unterminated hello', '/speak hi --style="warm',
+                                  '/speak she said "hi and left', "/imagine a “quoted cat"])
+def test_an_unclosed_double_quote_is_refused_with_a_hint(line: str) -> None:
+    with pytest.raises(InputError, match=r"never closed\. Close it"):
+        parse(line)
+
+
+def test_closed_quotes_followed_by_punctuation_are_fine() -> None:
+    assert speak('/speak he said "hi", then left').text == 'he said "hi", then left'
+
+
+def test_the_short_flags_the_help_shows_work() -> None:
+    assert "-v, --voice" in HELP["speak"] and "-a, --aspect" in HELP["imagine"]
+    req = speak("/speak -v Puck hi -s warm and slow")
+    assert (req.text, req.voice, req.style) == ("hi", "Puck", "warm and slow")
+    assert speak("/speak -l de-DE hallo").language == "de-DE"
+    img = parse("/imagine a cat -a 16:9")
+    assert isinstance(img, ImagineRequest) and (img.prompt, img.aspect) == ("a cat", "16:9")
+    assert speak("/speak -5 degrees outside").text == "-5 degrees outside"
+
+
+@pytest.mark.parametrize("text", ["hello there", "A: one\nB: two\nC: three"])
+def test_voice2_without_a_two_speaker_dialogue_is_refused_by_the_core(text: str) -> None:
+    with pytest.raises(InputError, match="voice2 is for a two-speaker dialogue"):
+        parse(f"/speak --voice2 Puck {text}")
+    with pytest.raises(InputError, match="voice2 is for a two-speaker dialogue"):
+        dialogue_speakers(text, "Kore", "Puck")  # the rule the CLI and Discord use too
 
 
 def test_a_fully_quoted_text_loses_its_quotes_but_inner_quotes_stay() -> None:

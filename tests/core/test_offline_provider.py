@@ -200,3 +200,13 @@ async def test_edit_with_aspect_resizes(provider: OfflineProvider) -> None:
 async def test_edit_of_garbage_bytes_is_an_input_error(provider: OfflineProvider) -> None:
     with pytest.raises(InputError):
         await provider.edit(EditRequest(image=b"not an image", instruction="make it night"))
+
+
+async def test_a_chained_edit_replaces_the_caption_instead_of_writing_over_it(provider: OfflineProvider) -> None:
+    """The caption band of edit(edit(x)) must look exactly like one fresh edit's: the old words are gone."""
+    first = await provider.edit(EditRequest(image=photo(), instruction="make it night and add a long caption"))
+    chained = png(await provider.edit(EditRequest(image=first, instruction="add snow")))
+    fresh = png(await provider.edit(EditRequest(image=photo(), instruction="add snow")))
+    w, h = chained.size
+    band = (0, h - 40, w, h)
+    assert chained.convert("RGB").crop(band).tobytes() == fresh.convert("RGB").crop(band).tobytes()
