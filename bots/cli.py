@@ -12,15 +12,19 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
 from bots.discord_cli import discord_app
+from bots.files import read_regular, shown
 from bots.local import generate_to_file, image_output_path, output_path
 from bots.logs import setup_logging
-from core.errors import StudioError
+from core.errors import InputError, StudioError
 from core.redact import Redactor
 from core.requests import ASPECT_SIZES, EditRequest, ImagineRequest, SpeakRequest
 from core.settings import Settings
+from core.text import inert
 from core.voices import DEFAULT_VOICE, VOICES
 
 app = typer.Typer(
@@ -61,7 +65,13 @@ def _settings() -> Settings:
     try:
         return Settings()
     except Exception as exc:  # pydantic's ValidationError: name the setting, not a stack
-        raise typer.BadParameter(f"invalid settings: {exc}") from None
+        raise typer.BadParameter(f"invalid settings: {' '.join(str(exc).split())}"[:300]) from None
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    """Print one plain ``error:`` line (user text in it is already inert) and give the exit to raise."""
+    err.print(f"[red]error:[/] {escape(message)}", highlight=False)
+    return typer.Exit(code)
 
 
 def _run(settings: Settings, make: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
@@ -70,16 +80,16 @@ def _run(settings: Settings, make: Callable[[], Coroutine[Any, Any, Any]]) -> An
     try:
         return asyncio.run(make())
     except StudioError as exc:
-        err.print(f"[red]error:[/] {redact(exc.user_message)}", highlight=False)
+        raise _fail(redact(exc.user_message)) from None
     except KeyboardInterrupt:
         err.print("interrupted")
         raise typer.Exit(130) from None
     except OSError as exc:
-        err.print(f"[red]error:[/] {redact(exc.strerror or str(exc))}: {exc.filename or ''}", highlight=False)
+        where = f": {shown(exc.filename)}" if exc.filename else ""
+        raise _fail(f"{redact(exc.strerror or 'input/output error')}{where}") from None
     except Exception as exc:
         logging.getLogger("studiobot").debug("unexpected failure", exc_info=True)
-        err.print(f"[red]error:[/] {redact(type(exc).__name__ + ': ' + str(exc))[:300]}", highlight=False)
-    raise typer.Exit(1)
+        raise _fail(" ".join(redact(f"{type(exc).__name__}: {exc}").split())[:300]) from None
 
 
 @app.command()
@@ -125,7 +135,7 @@ def imagine(
     """Turn a prompt into an image."""
     settings = _settings()
     setup_logging(settings, verbose)
-    refs = tuple(_read(p) for p in reference or [])
+    refs = tuple(_read(p, settings, "reference image") for p in reference or [])
     request = ImagineRequest(prompt=prompt, aspect=aspect, references=refs)
     _run(settings, lambda: generate_to_file(settings, request, image_output_path(output), err))
 
@@ -143,8 +153,8 @@ def edit(
     """Edit an image with an instruction, optionally only inside a mask."""
     settings = _settings()
     setup_logging(settings, verbose)
-    request = EditRequest(image=_read(image), instruction=instruction, mask=_read(mask) if mask else None,
-                          aspect=aspect)
+    request = EditRequest(image=_read(image, settings, "image"), instruction=instruction,
+                          mask=_read(mask, settings, "mask") if mask else None, aspect=aspect)
     _run(settings, lambda: generate_to_file(settings, request, image_output_path(output), err))
 
 
@@ -238,19 +248,40 @@ def playground(
     _run(settings, go)
 
 
-def _read(path: Path) -> bytes:
+def _read(path: Path, settings: Settings, what: str) -> bytes:
+    """A regular file under the input cap; anything else ends the command with one line."""
     try:
-        return path.read_bytes()
-    except OSError as exc:
-        err.print(f"[red]error:[/] cannot read {path}: {exc.strerror}", highlight=False)
-        raise typer.Exit(1) from None
+        return read_regular(path, max_bytes=settings.max_input_bytes, what=what)
+    except InputError as exc:
+        raise _fail(exc.user_message) from None
+
+
+def _usage(exc: UsageError) -> str:
+    """Click's error in one line, with where to find help."""
+    command = exc.ctx.command_path if exc.ctx is not None else "studiobot"
+    return f"{' '.join(exc.format_message().split())} (see `{command} --help`)"
 
 
 def main() -> None:
     # Like any Unix filter: when the reader of our output goes away (`| head`), exit quietly.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
-        app()
-    except typer.BadParameter as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False)
-        sys.exit(2)
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        exc.show()
+        code = exc.exit_code
+    except UsageError as exc:
+        err.print(f"[red]error:[/] {escape(excerpt_line(_usage(exc)))}", highlight=False)
+        code = exc.exit_code
+    except ClickException as exc:
+        err.print(f"[red]error:[/] {escape(excerpt_line(exc.format_message()))}", highlight=False)
+        code = exc.exit_code
+    except typer.Abort:
+        err.print("interrupted")
+        code = 130
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def excerpt_line(text: str) -> str:
+    """Click quotes what the user typed (an unknown option, a bad value): keep it inert and on one line."""
+    return inert(text)[:400]

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.status import Status
 
+from bots.files import shown
 from core.errors import InputError, StudioError
 from core.jobs.delivery import Reply
 from core.jobs.files import write_atomic
@@ -46,11 +48,13 @@ def output_path(path: Path) -> Path:
     path = path.expanduser()
     parent = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
-        raise InputError(f"{path} is a directory; give a file name such as {path / 'out.png'}.")
+        raise InputError(f"{shown(path)} is a directory; give a file name such as {shown(path / 'out.png')}.")
     if not parent.is_dir():
-        raise InputError(f"Cannot write {path}: the folder {parent} does not exist.")
+        raise InputError(f"Cannot write {shown(path)}: the folder {shown(parent)} does not exist.")
     if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise InputError(f"Cannot write {path}: permission denied.")
+        raise InputError(f"Cannot write {shown(path)}: permission denied.")
+    if path.exists() and not path.is_file():
+        raise InputError(f"Cannot write {shown(path)}: it is not a regular file.")
     return path.resolve()
 
 
@@ -94,19 +98,20 @@ async def generate_to_file(settings: Settings, request: Request, path: Path, con
     requester = Requester(PLATFORM, os.environ.get("USER", "local"))
     origin = Origin(PLATFORM, channel=str(path.parent), meta={"output": str(path)})
     async with open_studio(settings, resume=False) as studio:
-        if studio.offline:
-            console.print("[bold yellow]OFFLINE PREVIEW:[/] no GEMINI_API_KEY set, so speech comes from espeak "
-                          "and images are preview cards.", highlight=False)
         status = console.status("validating…") if console.is_terminal else None
         reply = FileReply(path, status)
         if status is not None:
             status.start()
         try:
-            result = await studio.run(request, requester, origin, reply=reply)
+            job = await studio.submit(request, requester, origin, reply=reply)
+            if studio.offline:  # only once accepted, so a refusal stays one line
+                console.print("[bold yellow]OFFLINE PREVIEW:[/] no GEMINI_API_KEY set, so speech comes from "
+                              "espeak and images are preview cards.", highlight=False)
+            result = await studio.outcome(job.id)
         finally:
             if status is not None:
                 status.stop()
-    console.print(f"wrote {path} ({_describe(result)})", highlight=False)
+    console.print(f"wrote {escape(shown(path, 1000))} ({_describe(result)})", highlight=False)
     return result
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from core.errors import InputError
 from core.requests import ASPECT_SIZES, EditRequest, ImagineRequest, Speaker, SpeakRequest
+from core.text import excerpt
 from core.voices import DEFAULT_VOICE, VOICES, dialogue_speakers
 
 _VOICE_SAMPLE = ", ".join(v.name for v in VOICES[:6])
@@ -152,7 +153,8 @@ def split_args(command: str, text: str, flags: dict[str, str]) -> tuple[dict[str
         name = flags.get(spelled)
         if name is None:
             known = ", ".join(f"--{f}" for f in dict.fromkeys(flags.values()))
-            raise InputError(f"/{command} has no option --{spelled[:30]}. It takes {known}; see /{command} help.")
+            raise InputError(f"/{command} has no option --{excerpt(spelled, 30)}. "
+                             f"It takes {known}; see /{command} help.")
         if name in found:
             raise InputError(f"--{name} is given twice; keep one.")
         if inline is not None:

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     max_queue: int = Field(200, ge=1)
     user_requests_per_minute: int = Field(10, ge=0)
 
+    # Limits on what users send (see README "Limits and safety")
+    max_input_mb: float = Field(20.0, gt=0, le=200)  # one image file, upload or download
+    download_timeout_s: float = Field(30.0, gt=0)  # whole download, however slowly it drips
+
     # Platforms (adapters read these; absent tokens mean the adapter is skipped)
     discord_token: SecretStr | None = Field(None, validation_alias=AliasChoices("DISCORD_TOKEN", "discord_token"))
     slack_bot_token: SecretStr | None = Field(
@@ -73,6 +77,10 @@ class Settings(BaseSettings):
     @property
     def use_gemini(self) -> bool:
         return self.gemini_api_key is not None and bool(self.gemini_api_key.get_secret_value()) and not self.offline
+
+    @property
+    def max_input_bytes(self) -> int:
+        return int(self.max_input_mb * 1024 * 1024)
 
     @property
     def journal_path(self) -> Path:

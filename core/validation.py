@@ -10,6 +10,7 @@ from core.errors import InputError
 from core.media import images
 from core.providers.base import ProviderLimits
 from core.requests import AUDIO_FORMATS, DEFAULT_ASPECT, EditRequest, ImagineRequest, Request, Speaker, SpeakRequest
+from core.text import excerpt, has_words, normalise, says_something, visible
 from core.voices import canonical_voice, dialogue_speakers
 
 MAX_PROMPT_CHARS = 4000
@@ -25,40 +26,60 @@ async def validate(request: Request, limits: ProviderLimits) -> Request:
     return await _edit(request, limits)
 
 
-def _text(value: str, *, what: str, limit: int) -> str:
-    text = value.strip()
-    if not text:
+def _text(value: str, *, what: str, limit: int, words: bool = False) -> str:
+    """Normalised text, refused when it says nothing: invisible marks alone, or (for speech) no words at all."""
+    if len(value) > 4 * limit:  # don't normalise megabytes just to say they are too long
+        raise InputError(f"The {what} is {len(value):,} characters long; the limit is {limit:,}. Please shorten it.")
+    text = normalise(value, what=what).strip()
+    if not visible(text):
         raise InputError(f"The {what} is empty. Write something first.")
     if len(text) > limit:
         raise InputError(f"The {what} is {len(text):,} characters long; the limit is {limit:,}. Please shorten it.")
+    if words and not has_words(text):
+        raise InputError(f"The {what} has nothing to say: write some words, not only punctuation or emoji.")
+    if not says_something(text):
+        raise InputError(f"The {what} has nothing to say: write some words, not only punctuation.")
     return text
 
 
+def _option(value: str | None, *, what: str, limit: int = 200) -> str | None:
+    """A short option value: real text, one line, not absurdly long; None when blank."""
+    if value is None:
+        return None
+    if len(value) > limit:
+        raise InputError(f"The {what} is {len(value):,} characters long; the limit is {limit:,}.")
+    text = " ".join(normalise(value, what=what).split())
+    return text if visible(text) else None
+
+
 def _speak(req: SpeakRequest, limits: ProviderLimits) -> SpeakRequest:
-    text = _text(req.text, what="text to speak", limit=limits.max_text_chars)
-    voice = canonical_voice(req.voice)
-    style = req.style.strip()[:MAX_STYLE_CHARS] or None if req.style else None
+    text = _text(req.text, what="text to speak", limit=limits.max_text_chars, words=True)
+    voice = canonical_voice(_option(req.voice, what="voice") or "")
+    style = _option(req.style, what="style", limit=MAX_STYLE_CHARS)
     if req.audio_format not in AUDIO_FORMATS:
-        raise InputError(f"Unknown audio format “{req.audio_format}”. Use one of: {', '.join(AUDIO_FORMATS)}.")
-    language = req.language.strip() if req.language else None
+        raise InputError(f"Unknown audio format “{excerpt(req.audio_format, 12)}”. "
+                         f"Use one of: {', '.join(AUDIO_FORMATS)}.")
+    language = _option(req.language, what="language")
     if language and not _LANGUAGE.match(language):
-        raise InputError(f"“{language[:20]}” is not a language code like en-US or de-DE.")
+        raise InputError(f"“{excerpt(language, 20)}” is not a language code like en-US or de-DE.")
     speakers = req.speakers
     if not speakers:
         speakers = tuple(Speaker(name, v) for name, v in dialogue_speakers(text, voice))
     if speakers:
         if len(speakers) > limits.max_speakers:
             raise InputError(f"At most {limits.max_speakers} speakers can take part in a dialogue.")
-        speakers = tuple(Speaker(s.name, canonical_voice(s.voice)) for s in speakers)
+        speakers = tuple(Speaker(_option(s.name, what="speaker name", limit=100) or "Speaker",
+                                 canonical_voice(_option(s.voice, what="voice") or "")) for s in speakers)
     return dataclasses.replace(req, text=text, voice=voice, style=style, language=language, speakers=speakers)
 
 
 def _aspect(aspect: str | None, limits: ProviderLimits) -> str | None:
-    if aspect is None or not aspect.strip():
+    text = _option(aspect, what="aspect ratio")
+    if text is None:
         return None
-    value = aspect.strip().replace("x", ":").replace("/", ":")
+    value = text.replace(" ", "").replace("x", ":").replace("/", ":")
     if value not in limits.aspects:
-        raise InputError(f"Unknown aspect ratio “{aspect.strip()[:12]}”. Use one of: {', '.join(limits.aspects)}.")
+        raise InputError(f"Unknown aspect ratio “{excerpt(text, 12)}”. Use one of: {', '.join(limits.aspects)}.")
     return value
 
 

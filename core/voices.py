@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from core.errors import InputError
+from core.text import excerpt, visible
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +39,10 @@ def canonical_voice(name: str) -> str:
     """Return the voice's proper spelling, or explain which names exist."""
     voice = VOICES_BY_KEY.get(name.strip().lower())
     if voice is None:
+        if not visible(name):
+            raise InputError("The voice name is empty. Try one of: " + ", ".join(v.name for v in VOICES[:8]) + ", …")
         raise InputError(
-            f"Unknown voice “{name.strip()[:40]}”. Try one of: " + ", ".join(v.name for v in VOICES[:8]) + ", …"
+            f"Unknown voice “{excerpt(name, 40)}”. Try one of: " + ", ".join(v.name for v in VOICES[:8]) + ", …"
         )
     return voice.name
 

@@ -160,7 +160,7 @@ def test_edit_with_a_smaller_mask_keeps_the_source_size(env: dict[str, str], wor
         pytest.param(("imagine", "a fox", "--aspect", "7:3", "-o", "x.png"), "16:9", id="unknown-aspect"),
         pytest.param(("speak", "  ", "-o", "x.ogg"), "empty", id="empty-text"),
         pytest.param(("edit", "notes.txt", "make it night", "-o", "x.png"), "isn't an image", id="edit-a-text-file"),
-        pytest.param(("edit", "missing.png", "make it night", "-o", "x.png"), "cannot read", id="edit-a-missing-file"),
+        pytest.param(("edit", "missing.png", "make it night", "-o", "x.png"), "Cannot read", id="edit-a-missing-file"),
     ],
 )
 def test_a_failure_is_one_plain_error_line(env: dict[str, str], workdir: Path, args: tuple[str, ...],
