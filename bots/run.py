@@ -33,6 +33,8 @@ def _discord_missing(s: Settings) -> list[str]:
 
 
 def _slack_missing(s: Settings) -> list[str]:
+    if s.slack_oauth:  # many workspaces: tokens come from installations
+        return [] if s.slack_signing_secret else ["SLACK_SIGNING_SECRET"]
     missing = [] if s.slack_bot_token else ["SLACK_BOT_TOKEN"]
     if not (s.slack_app_token or s.slack_signing_secret):
         missing.append("SLACK_APP_TOKEN or SLACK_SIGNING_SECRET")

@@ -28,6 +28,7 @@ HELP: dict[str, str] = {
         "  -s, --style \"how\"     how to say it, e.g. --style \"warm and slow\" (quote it unless it comes last)\n"
         "  -l, --language CODE   a hint such as de-DE\n"
         "      --voice2 NAME     the second voice of a dialogue\n"
+        "      --format FORMAT   the audio file: ogg, mp3 or wav (default mp3 on Slack, ogg elsewhere)\n"
         "Dialogue: write two speakers as `Name: line` lines, e.g.\n"
         "  /speak --voice Kore --voice2 Puck\n  Ana: Ready?\n  Ben: Always.\n"
         "Example: /speak --voice Puck Good morning, everyone!"
@@ -50,7 +51,8 @@ HELP["help"] = "\n\n".join((HELP["speak"], HELP["imagine"], HELP["edit"]))
 # ("-v" is the single-dash short spelling the help shows)
 _SPEAK_FLAGS = {"voice": "voice", "v": "voice", "-v": "voice", "voice2": "voice2", "second-voice": "voice2",
                 "style": "style", "s": "style", "-s": "style", "language": "language", "lang": "language",
-                "l": "language", "-l": "language"}
+                "l": "language", "-l": "language", "format": "format"}
+_FORMAT_ALIASES = {"opus": "ogg", "oga": "ogg", "mpeg": "mp3", "wave": "wav"}
 _IMAGE_FLAGS = {"aspect": "aspect", "ar": "aspect", "ratio": "aspect", "aspect-ratio": "aspect", "a": "aspect",
                 "-a": "aspect"}
 _FREE_TEXT = {"style"}  # values that may run to the end of the line when they come last
@@ -220,7 +222,8 @@ def _refuse_unclosed_quote(text: str, tok: _Token, flags: dict[str, str]) -> Non
 
 def _example(command: str, flag: str) -> str:
     return {"voice": "--voice Puck", "voice2": "--voice2 Puck", "style": '--style "warm and slow"',
-            "language": "--language de-DE", "aspect": "--aspect 16:9"}.get(flag, f"/{command} help")
+            "language": "--language de-DE", "aspect": "--aspect 16:9",
+            "format": "--format mp3"}.get(flag, f"/{command} help")
 
 
 def _wants_help(text: str) -> bool:
@@ -233,8 +236,11 @@ def _needs_text(command: str, what: str) -> InputError:
     return InputError(f"Write the {what} after /{command}. Usage: {first} (see /{command} help).")
 
 
-def parse_speak(text: str) -> SpeakRequest | Help:
-    """The arguments of ``/speak``: flags and the words to say (two `Name: line` speakers make a dialogue)."""
+def parse_speak(text: str, *, default_format: str = "ogg") -> SpeakRequest | Help:
+    """The arguments of ``/speak``: flags and the words to say (two `Name: line` speakers make a dialogue).
+
+    ``default_format`` is the platform's: Slack plays MP3 inline, Discord voice messages are Ogg Opus.
+    """
     if _wants_help(text):
         return Help("speak", HELP["speak"])
     found, words = split_args("speak", text, _SPEAK_FLAGS)
@@ -243,8 +249,10 @@ def parse_speak(text: str) -> SpeakRequest | Help:
     voice = found.get("voice", DEFAULT_VOICE)
     voice2 = found.get("voice2")
     pairs = dialogue_speakers(words, voice, voice2)
+    fmt = found.get("format", default_format).strip().lower().lstrip(".")
     return SpeakRequest(text=words, voice=voice, style=found.get("style"), language=found.get("language"),
-                        speakers=tuple(Speaker(name, v) for name, v in pairs))
+                        speakers=tuple(Speaker(name, v) for name, v in pairs),
+                        audio_format=_FORMAT_ALIASES.get(fmt, fmt))
 
 
 def parse_imagine(text: str) -> ImagineRequest | Help:

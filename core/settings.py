@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(
         None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "slack_signing_secret")
     )
+    # Many workspaces: Bolt's OAuth flow installs the app anywhere (installations live in the journal DB)
+    slack_client_id: str | None = Field(None, validation_alias=AliasChoices("SLACK_CLIENT_ID", "slack_client_id"))
+    slack_client_secret: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_CLIENT_SECRET", "slack_client_secret")
+    )
+    slack_redirect_uri: str | None = None  # e.g. https://bot.example.com/slack/oauth_redirect
     discord_api_base: str | None = None  # e.g. http://127.0.0.1:9000/api/v10 (tests, proxies)
     discord_gateway_url: str | None = None  # e.g. ws://127.0.0.1:9000/gateway
     discord_sharded: bool = False  # AutoShardedClient for bots in many servers
@@ -73,6 +79,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(h.strip().lower() for h in value.split(",") if h.strip())
         return value
+
+    @property
+    def slack_oauth(self) -> bool:
+        """Many-workspace mode: the app installs itself through OAuth instead of one SLACK_BOT_TOKEN."""
+        return bool(self.slack_client_id and self.slack_client_secret and self.slack_client_secret.get_secret_value())
 
     @property
     def use_gemini(self) -> bool:
@@ -97,5 +108,5 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """Every configured secret value, for redaction."""
         values = [self.gemini_api_key, self.discord_token, self.slack_bot_token, self.slack_app_token,
-                  self.slack_signing_secret, self.playground_token]
+                  self.slack_signing_secret, self.slack_client_secret, self.playground_token]
         return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]

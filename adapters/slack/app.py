@@ -6,53 +6,44 @@ Built before the studio so its delivery hook can be registered first, then hande
     async with open_studio(settings, hooks=(slack.hook,)) as studio:
         await slack.serve(studio)
 
-Both transports put an ``asyncio.Event`` in the Bolt context and set it once the ack has left
-(HTTP response written, or Socket Mode ack sent); listeners wait for it before queueing work.
+Two ways to hold tokens: one workspace with ``SLACK_BOT_TOKEN``, or many with ``SLACK_CLIENT_ID`` and
+``SLACK_CLIENT_SECRET``, where Bolt's OAuth flow (``/slack/install``, ``/slack/oauth_redirect``) stores
+each installation in the journal database and uninstalls remove it. Listeners ack first and work
+after (Bolt answers Slack the moment ``ack()`` is called); nothing here reaches into Bolt's transports.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.adapter.socket_mode.async_internals import send_async_response
-from slack_bolt.adapter.socket_mode.internals import build_headers
-from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler, async_default_handlers
-from slack_sdk.socket_mode.aiohttp import SocketModeClient
-from slack_sdk.socket_mode.request import SocketModeRequest
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 
-from adapters.slack.flow import ACK_SENT, Flow
+from adapters.slack.flow import Flow
 from adapters.slack.handlers import Commands
+from adapters.slack.home import Home
+from adapters.slack.installs import SlackStores
 from adapters.slack.interactions import Interactions
 from adapters.slack.reply import PLATFORM, SlackHook
 from adapters.slack.sources import Sources
+from adapters.slack.workspaces import DEFAULT_API_URL, InstalledTokens, StaticTokens, Workspaces, web_client
 from core.settings import Settings
 from core.studio import Studio
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-DEFAULT_API_URL = "https://slack.com/api/"
-
-
-class AckingSocketModeHandler(AsyncSocketModeHandler):
-    """Bolt's Socket Mode handler, plus a signal once each envelope's ack has been sent."""
-
-    async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
-        sent = asyncio.Event()
-        bolt_req = AsyncBoltRequest(mode="socket_mode", body=req.payload, headers=build_headers(req),
-                                    context={ACK_SENT: sent})
-        start = time.time()
-        bolt_resp = await self.app.async_dispatch(bolt_req)
-        await send_async_response(client, req, bolt_resp, start)
-        sent.set()
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+# what an OAuth install asks for: keep in step with manifest.yml (tests/adapters/slack/test_manifest.py)
+BOT_SCOPES = ("commands", "chat:write", "files:write", "files:read", "app_mentions:read", "channels:history",
+              "groups:history", "im:history", "users:read")
 
 
 class SlackAdapter:
@@ -61,22 +52,32 @@ class SlackAdapter:
     name = PLATFORM
 
     def __init__(self, settings: Settings) -> None:
-        if settings.slack_bot_token is None:
-            raise ValueError("SLACK_BOT_TOKEN is not set")
-        token = settings.slack_bot_token.get_secret_value()
-        self.client = AsyncWebClient(
-            token=token, base_url=settings.slack_api_url or DEFAULT_API_URL,
-            retry_handlers=[*async_default_handlers(), AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
-        )
-        self._hook = SlackHook(self.client)
+        self.settings = settings
+        self.base_url = settings.slack_api_url or DEFAULT_API_URL
+        self.api = web_client(self.base_url)  # token-less: OAuth exchanges, rotation, Socket Mode's connection
+        self.stores: SlackStores | None = None
+        if settings.slack_oauth:
+            assert settings.slack_client_id is not None and settings.slack_client_secret is not None
+            if settings.slack_signing_secret is None:
+                raise ValueError("Installing into many workspaces needs SLACK_SIGNING_SECRET too")
+            secret = settings.slack_client_secret.get_secret_value()
+            self.stores = SlackStores(settings.journal_path, settings.slack_client_id, secret)
+            rotator = AsyncTokenRotator(client_id=settings.slack_client_id, client_secret=secret, client=self.api)
+            self.workspaces = Workspaces(InstalledTokens(self.stores.installations, rotator), self.base_url)
+        elif settings.slack_bot_token is not None:
+            self.bot_token = settings.slack_bot_token.get_secret_value()
+            self.workspaces = Workspaces(StaticTokens(self.bot_token), self.base_url, single=True)
+        else:
+            raise ValueError("SLACK_BOT_TOKEN is not set (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth)")
+        self._hook = SlackHook(self.workspaces)
         self.app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
-        secret = settings.slack_signing_secret
-        self.signing_secret = secret.get_secret_value() if secret else ""
+        secret_value = settings.slack_signing_secret
+        self.signing_secret = secret_value.get_secret_value() if secret_value else ""
         self.port = settings.slack_port
-        self.sources = Sources(self.client, token, settings.media_hosts)
+        self.sources = Sources(settings.media_hosts)
         self.app: AsyncApp | None = None
         self._runner: web.AppRunner | None = None
-        self._socket: AckingSocketModeHandler | None = None
+        self._socket: AsyncSocketModeHandler | None = None
 
     @property
     def hook(self) -> SlackHook:
@@ -86,45 +87,75 @@ class SlackAdapter:
     def socket_mode(self) -> bool:
         return self.app_token is not None
 
+    @property
+    def oauth(self) -> bool:
+        return self.stores is not None
+
     def bolt(self, studio: Studio) -> AsyncApp:
         """The Bolt app with every listener; nothing answers Slack until ``start``."""
         if not self.socket_mode and not self.signing_secret:
             raise ValueError("HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)")
-        app = AsyncApp(client=self.client, signing_secret=self.signing_secret, logger=log)
-        flow = Flow(studio, self.client, self.sources)
+        if self.stores is not None:
+            app = self._oauth_app(self.stores)
+        else:
+            app = AsyncApp(client=web_client(self.base_url, self.bot_token), signing_secret=self.signing_secret,
+                           logger=log)
+        flow = Flow(studio, self.workspaces, self.sources)
         Commands(flow).register(app)
         Interactions(flow).register(app)
+        Home(flow).register(app)
+        return app
+
+    def _oauth_app(self, stores: SlackStores) -> AsyncApp:
+        s = self.settings
+        assert s.slack_client_id is not None and s.slack_client_secret is not None
+        secret = s.slack_client_secret.get_secret_value()
+        store = stores.installations
+        # Bolt's default authorize would rotate tokens against slack.com; this one uses our client, and
+        # caches auth.test per token instead of calling it on every request.
+        authorize = AsyncInstallationStoreAuthorize(
+            logger=log, installation_store=store, client_id=s.slack_client_id, client_secret=secret,
+            cache_enabled=True, client=self.api)
+        oauth = AsyncOAuthSettings(
+            client_id=s.slack_client_id, client_secret=secret, scopes=list(BOT_SCOPES),
+            redirect_uri=s.slack_redirect_uri, install_path=INSTALL_PATH, redirect_uri_path=REDIRECT_PATH,
+            installation_store=store, state_store=stores.states, logger=log)
+        app = AsyncApp(client=self.api, signing_secret=self.signing_secret, logger=log,
+                       authorize=authorize,  # type: ignore[arg-type]  # Bolt accepts an AsyncAuthorize too
+                       installation_store=store, oauth_settings=oauth)
+        app.enable_token_revocation_listeners()  # app_uninstalled / tokens_revoked delete the installation
         return app
 
     async def start(self, studio: Studio, *, host: str = "0.0.0.0", port: int | None = None) -> str:  # noqa: S104
-        """Connect (Socket Mode) or listen (HTTP); returns where, for the console."""
+        """Connect (Socket Mode) and/or listen (HTTP, and OAuth's pages); returns where, for the console."""
         if self.app is not None:
             raise RuntimeError("the Slack adapter is already running")
         self.app = app = self.bolt(studio)
+        where = []
         if self.app_token is not None:
-            self._socket = AckingSocketModeHandler(app, self.app_token)
+            self._socket = AsyncSocketModeHandler(app, self.app_token)
             await self._socket.connect_async()  # type: ignore[no-untyped-call]
-            return "connected over Socket Mode"
-        web_app = web.Application(client_max_size=1024 * 1024)
-        web_app.router.add_post(EVENTS_PATH, self._events)
-        self._runner = web.AppRunner(web_app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, self.port if port is None else port).start()
-        bound = next(a[1] for a in self._runner.addresses if isinstance(a, tuple))
-        shown = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104
-        return f"http://{shown}:{bound}{EVENTS_PATH}"
+            where.append("connected over Socket Mode")
+        if self.app_token is None or self.oauth:
+            self._runner = web.AppRunner(app.web_app(path=EVENTS_PATH), access_log=None, handle_signals=False,
+                                         shutdown_timeout=2.0)
+            await self._runner.setup()
+            await web.TCPSite(self._runner, host, self.port if port is None else port).start()
+            bound = next(a[1] for a in self._runner.addresses if isinstance(a, tuple))
+            shown = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104
+            base = f"http://{shown}:{bound}"
+            where.append(f"{base}{EVENTS_PATH}" if self.app_token is None else "")
+            if self.oauth:
+                where.append(f"install at {base}{INSTALL_PATH}")
+        return ", ".join(w for w in where if w)
 
-    async def _events(self, request: web.Request) -> web.StreamResponse:
-        """Bolt's aiohttp adapter, except the answer is flushed before listeners are told it was sent."""
-        assert self.app is not None
-        sent = asyncio.Event()
-        bolt_req = AsyncBoltRequest(body=await request.text(), query=request.query_string,
-                                    headers=request.headers, context={ACK_SENT: sent})  # type: ignore[arg-type]
-        response = await to_aiohttp_response(await self.app.async_dispatch(bolt_req))
-        await response.prepare(request)
-        await response.write_eof()
-        sent.set()
-        return response
+    @property
+    def http_base(self) -> str | None:
+        """The local HTTP server's base URL (tests), when one is listening."""
+        if self._runner is None:
+            return None
+        bound = next(a for a in self._runner.addresses if isinstance(a, tuple))
+        return f"http://127.0.0.1:{bound[1]}"
 
     async def stop(self) -> None:
         socket, self._socket = self._socket, None
@@ -135,6 +166,8 @@ class SlackAdapter:
         if runner is not None:
             await runner.cleanup()
         await self.sources.close()
+        if self.stores is not None:
+            await self.stores.close()
 
     async def serve(self, studio: Studio, *, on_ready: Callable[[str], None] | None = None) -> None:
         """Run until cancelled (one task in the bots' TaskGroup)."""

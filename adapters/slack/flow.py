@@ -1,35 +1,22 @@
-"""What every Slack listener shares: wait for the ack to leave, submit once per event, explain refusals."""
+"""What every Slack listener shares: the workspace's client, submit once per event, explain refusals."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
-from slack_sdk.web.async_client import AsyncWebClient
-
 from adapters.slack.reply import PLATFORM, SlackReply, tell
 from adapters.slack.sources import Sources
 from adapters.slack.text import escape
+from adapters.slack.workspaces import WorkspaceClient, Workspaces
 from core.errors import StudioError
 from core.jobs.model import Job
 from core.requests import Origin, Request, Requester
 from core.studio import Studio
 
-ACK_SENT = "studiobot_ack_sent"  # an asyncio.Event in the Bolt context, set once the ack is on the wire
-ACK_WAIT_S = 3.0
 WORKING = "Working on it… the result will appear here."
 _SEEN_LIMIT = 5000
-
-
-async def ack_sent(context: Mapping[str, Any]) -> None:
-    """Wait until Slack has our ack, so generation never starts before the 3 s answer is out."""
-    event = context.get(ACK_SENT)
-    if isinstance(event, asyncio.Event):
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), ACK_WAIT_S)
 
 
 def dedupe_key(kind: str, value: str) -> str:
@@ -37,11 +24,11 @@ def dedupe_key(kind: str, value: str) -> str:
 
 
 class Flow:
-    """The studio, the Web API client and the image sources, shared by all listeners."""
+    """The studio, each workspace's Web API client and the image sources, shared by all listeners."""
 
-    def __init__(self, studio: Studio, client: AsyncWebClient, sources: Sources) -> None:
+    def __init__(self, studio: Studio, workspaces: Workspaces, sources: Sources) -> None:
         self.studio = studio
-        self.client = client
+        self.workspaces = workspaces
         self.sources = sources
         self._seen: OrderedDict[str, None] = OrderedDict()
 
@@ -59,16 +46,19 @@ class Flow:
         """Queue the job with its Slack reply; a refusal becomes an ephemeral note to the requester."""
         try:
             return await self.studio.submit(request, requester, origin, parent_id=parent_id,
-                                            reply=SlackReply(self.client), dedupe_key=key)
+                                            reply=SlackReply(self.client(origin.workspace)), dedupe_key=key)
         except StudioError as err:
             await self.refuse(origin, requester.user_id, err)
             return None
+
+    def client(self, team: str | None) -> WorkspaceClient:
+        return self.workspaces.client(team)
 
     async def refuse(self, origin: Origin, user: str | None, err: StudioError) -> None:
         await self.tell(origin, user, escape(err.user_message))
 
     async def tell(self, origin: Origin, user: str | None, text: str) -> None:
-        await tell(self.client, origin.channel, user, text, thread=origin.thread,
+        await tell(self.client(origin.workspace), origin.channel, user, text, thread=origin.thread,
                    response_url=origin.meta.get("response_url"))
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
-from adapters.slack.flow import WORKING, Flow, ack_sent, dedupe_key, origin_of, requester_of
+from adapters.slack.flow import WORKING, Flow, dedupe_key, origin_of, requester_of
 from adapters.slack.sources import files_of, first_image
 from adapters.slack.text import escape, plain, without_mention
 from core.commands import Help, parse_edit, parse_imagine, parse_speak
@@ -17,8 +17,11 @@ MENTION_HELP = ("Mention me in the thread of an image with what to change (e.g. 
                 "or use /speak and /imagine. Try /speak help or /imagine help.")
 
 
+SPEECH_FORMAT = "mp3"  # Slack's inline player plays MP3/M4A, not Ogg Opus; --format ogg|wav still works
+
+
 def _parse(command: str, text: str) -> SpeakRequest | ImagineRequest | Help:
-    return parse_speak(text) if command == "speak" else parse_imagine(text)
+    return parse_speak(text, default_format=SPEECH_FORMAT) if command == "speak" else parse_imagine(text)
 
 
 class Commands:
@@ -31,7 +34,7 @@ class Commands:
         app.event("app_mention")(self.on_mention)
         app.event("message")(self.on_message)
 
-    async def on_command(self, ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:
+    async def on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
         """Ack at once (help, a refusal, or "working on it"), then queue the job."""
         name = str(command.get("command", "")).lstrip("/")
         try:
@@ -42,8 +45,7 @@ class Commands:
         if isinstance(parsed, Help):
             await ack(escape(parsed.text))
             return
-        await ack(WORKING)
-        await ack_sent(context)
+        await ack(WORKING)  # Bolt answers Slack now; the rest runs after
         channel = str(command.get("channel_id", ""))
         origin = origin_of(command.get("team_id"), channel, thread=command.get("thread_ts") or None,
                            response_url=command.get("response_url"))
@@ -55,10 +57,10 @@ class Commands:
         key = dedupe_key("event", str(body.get("event_id", "")))
         if not await self.flow.first_delivery(key):
             return
-        await ack_sent(context)
         channel, ts = str(event.get("channel", "")), str(event.get("ts", ""))
         thread = event.get("thread_ts")
         origin = origin_of(body.get("team_id") or context.team_id, channel, thread=thread or ts, message=ts)
+        client = self.flow.client(origin.workspace)
         user = str(event.get("user", ""))
         text = without_mention(str(event.get("text", "")), context.bot_user_id)
         try:
@@ -68,9 +70,9 @@ class Commands:
                 return
             image = first_image(files_of(event))
             if image is not None:
-                source = await self.flow.sources.for_file(self.flow.studio, image)
+                source = await self.flow.sources.for_file(self.flow.studio, client, image)
             elif thread:
-                source = await self.flow.sources.for_thread(self.flow.studio, channel, str(thread))
+                source = await self.flow.sources.for_thread(self.flow.studio, client, channel, str(thread))
             else:
                 raise InputError(MENTION_HELP)
         except StudioError as err:

@@ -6,7 +6,7 @@ import dataclasses
 import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.blocks import (
@@ -21,8 +21,9 @@ from adapters.slack.blocks import (
     edit_modal,
     instruction_of,
 )
-from adapters.slack.flow import WORKING, Flow, ack_sent, dedupe_key, origin_of, requester_of
+from adapters.slack.flow import WORKING, Flow, dedupe_key, origin_of, requester_of
 from adapters.slack.sources import SlackFile, Source, files_of, first_image
+from adapters.slack.workspaces import WorkspaceClient
 from core.commands import Help, parse_edit
 from core.errors import InputError, StudioError
 from core.jobs.model import Job
@@ -37,6 +38,11 @@ NO_IMAGE = "That message has no image to edit. Use Edit image on a message with 
 
 def _action_state(body: dict[str, Any]) -> ButtonState:
     return ButtonState.decode(str(body["actions"][0].get("value", "")))
+
+
+def _team(body: dict[str, Any]) -> str | None:
+    team = body.get("team") or {}
+    return str(team.get("id")) if team.get("id") else None
 
 
 def _thread_of(job: Job) -> str | None:
@@ -64,15 +70,14 @@ class Interactions:
         message = body.get("message") or {}
         return channel, message.get("thread_ts")
 
-    async def on_retry(self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    async def on_retry(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         """The same request again, for whoever clicked, in the same place."""
         await ack()
-        await ack_sent(context)
         state = _action_state(body)
         channel, thread = self._where(body)
         user = str(body["user"]["id"])
         job = await self.flow.studio.job(state.job)
-        origin = origin_of(body.get("team", {}).get("id"), channel, thread=job.origin.thread if job else thread,
+        origin = origin_of(_team(body), channel, thread=job.origin.thread if job else thread,
                            response_url=body.get("response_url"))
         if job is None:
             await self.flow.tell(origin, user, GONE)
@@ -87,11 +92,12 @@ class Interactions:
         state = _action_state(body)
         channel, thread = self._where(body)
         job = await self.flow.studio.job(state.job)
+        team = _team(body)
         if job is None:
-            await self.flow.tell(origin_of(None, channel, thread=thread), str(body["user"]["id"]), GONE)
+            await self.flow.tell(origin_of(team, channel, thread=thread), str(body["user"]["id"]), GONE)
             return
         target = EditTarget(channel=channel, thread=_thread_of(job) or thread or "", job=job.id)
-        await self.flow.client.views_open(trigger_id=body["trigger_id"], view=edit_modal(target))
+        await self.flow.client(team).views_open(trigger_id=body["trigger_id"], view=edit_modal(target))
 
     async def on_delete(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         """Delete the result and its buttons, if the clicker asked for it or is a workspace admin."""
@@ -99,22 +105,23 @@ class Interactions:
         state = _action_state(body)
         channel, thread = self._where(body)
         user = str(body["user"]["id"])
-        origin = origin_of(None, channel, thread=thread, response_url=body.get("response_url"))
+        origin = origin_of(_team(body), channel, thread=thread, response_url=body.get("response_url"))
+        client = self.flow.client(origin.workspace)
         job = await self.flow.studio.job(state.job)
-        if not (job is not None and job.requester.user_id == user) and not await self._is_admin(user):
+        if not (job is not None and job.requester.user_id == user) and not await self._is_admin(client, user):
             await self.flow.tell(origin, user, NOT_YOURS)
             return
         try:
             if state.file:
-                await self.flow.client.files_delete(file=state.file)
-            await self.flow.client.chat_delete(channel=channel, ts=str(body["message"]["ts"]))
+                await client.files_delete(file=state.file)
+            await client.chat_delete(channel=channel, ts=str(body["message"]["ts"]))
         except SlackApiError as err:
             log.info("delete failed: %s", err.response.get("error"))
             await self.flow.tell(origin, user, "I couldn't delete that message. It may already be gone.")
 
-    async def _is_admin(self, user: str) -> bool:
+    async def _is_admin(self, client: WorkspaceClient, user: str) -> bool:
         try:
-            info = await self.flow.client.users_info(user=user)
+            info = await client.users_info(user=user)
         except SlackApiError:
             return False
         profile = info.get("user") or {}
@@ -128,7 +135,7 @@ class Interactions:
         ts = str(shortcut.get("message_ts") or message.get("ts", ""))
         thread = str(message.get("thread_ts") or ts)
         user = str(shortcut["user"]["id"])
-        origin = origin_of(None, channel, thread=thread, response_url=shortcut.get("response_url"))
+        origin = origin_of(_team(shortcut), channel, thread=thread, response_url=shortcut.get("response_url"))
         try:
             image = first_image(files_of(message))
         except InputError as err:
@@ -139,10 +146,10 @@ class Interactions:
             return
         target = EditTarget(channel=channel, thread=thread, file_id=image.id, file_url=image.url,
                             file_name=image.name, file_size=image.size)
-        await self.flow.client.views_open(trigger_id=shortcut["trigger_id"], view=edit_modal(target))
+        await self.flow.client(origin.workspace).views_open(trigger_id=shortcut["trigger_id"],
+                                                            view=edit_modal(target))
 
-    async def on_edit_submitted(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
-                                context: AsyncBoltContext) -> None:
+    async def on_edit_submitted(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         """A bad instruction keeps the modal open with the reason; a good one closes it and queues the edit."""
         text = instruction_of(view)
         try:
@@ -154,12 +161,11 @@ class Interactions:
             await ack(response_action="errors", errors={INSTRUCTION_BLOCK: parsed.text.splitlines()[0][:150]})
             return
         await ack()
-        await ack_sent(context)
         target = EditTarget.decode(str(view.get("private_metadata") or "{}"))
         user = str(body["user"]["id"])
-        origin = origin_of(body.get("team", {}).get("id"), target.channel, thread=target.thread or None)
+        origin = origin_of(_team(body), target.channel, thread=target.thread or None)
         try:
-            source = await self._source(target)
+            source = await self._source(self.flow.client(origin.workspace), target)
         except StudioError as err:
             await self.flow.refuse(origin, user, err)
             return
@@ -168,7 +174,7 @@ class Interactions:
         if await self.flow.submit(request, requester_of(body["user"]), origin, key=key, parent_id=source.parent_id):
             await self.flow.tell(origin, user, WORKING)
 
-    async def _source(self, target: EditTarget) -> Source:
+    async def _source(self, client: WorkspaceClient, target: EditTarget) -> Source:
         studio = self.flow.studio
         if target.job:
             job = await studio.job(target.job)
@@ -177,7 +183,7 @@ class Interactions:
                 raise InputError(GONE)
             return Source(result.data, job.id)
         file = SlackFile(target.file_id, target.file_name, "image/", target.file_url, target.file_size)
-        return await self.flow.sources.for_file(studio, file)
+        return await self.flow.sources.for_file(studio, client, file)
 
 
 __all__ = ["Interactions"]

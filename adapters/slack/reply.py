@@ -16,8 +16,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import ButtonState, result_buttons
 from adapters.slack.text import describe, escape
+from adapters.slack.workspaces import Workspaces
 from core.errors import StudioError
 from core.jobs.model import Job, Progress
+from core.requests import SpeakRequest
 from core.results import ImageResult, Result
 
 log = logging.getLogger(__name__)
@@ -94,7 +96,7 @@ class SlackReply:
         channel = origin.channel or ""
         response = await self.client.files_upload_v2(
             channel=channel, thread_ts=origin.thread, content=result.data,
-            filename=result_filename(job.id, result.extension), title=_title(result),
+            filename=result_filename(job.id, result.extension), title=title(job, result),
             initial_comment=describe(job.request),
         )
         file: dict[str, Any] = response.get("file") or {}
@@ -129,8 +131,16 @@ def _upload_failed(code: str) -> str:
     return "Your result is ready, but Slack wouldn't let me post it here. Please try again."
 
 
-def _title(result: Result) -> str:
-    return "Studiobot image" if isinstance(result, ImageResult) else "Studiobot speech"
+def title(job: Job, result: Result) -> str:
+    """What Slack shows above the file: for speech, who speaks and for how long (``Puck · 0:03``)."""
+    if isinstance(result, ImageResult):
+        return "Studiobot image"
+    request = job.request
+    voices = "Speech"
+    if isinstance(request, SpeakRequest):
+        voices = " & ".join(s.voice for s in request.speakers) or request.voice
+    seconds = max(1, round(result.duration_s))
+    return f"{voices} · {seconds // 60}:{seconds % 60:02d}"
 
 
 class SlackHook:
@@ -138,8 +148,8 @@ class SlackHook:
 
     platform = PLATFORM
 
-    def __init__(self, client: AsyncWebClient) -> None:
-        self.client = client
+    def __init__(self, workspaces: Workspaces) -> None:
+        self.workspaces = workspaces
 
     def reply_for(self, job: Job) -> SlackReply:
-        return SlackReply(self.client)
+        return SlackReply(self.workspaces.client(job.origin.workspace))

@@ -16,10 +16,10 @@ from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.media import download
 from adapters.slack.reply import PLATFORM, job_id_from_filename, ref
+from adapters.slack.workspaces import WorkspaceClient
 from core.errors import InputError
 from core.jobs.model import Job, JobState
 from core.results import ImageResult
@@ -77,9 +77,7 @@ def first_image(files: list[SlackFile]) -> SlackFile | None:
 
 
 class Sources:
-    def __init__(self, client: AsyncWebClient, token: str, extra_hosts: tuple[str, ...]) -> None:
-        self.client = client
-        self._token = token
+    def __init__(self, extra_hosts: tuple[str, ...]) -> None:
         self._hosts = SLACK_FILE_HOSTS + extra_hosts
         self._seen: OrderedDict[str, list[SlackFile]] = OrderedDict()
         self._session: aiohttp.ClientSession | None = None
@@ -99,21 +97,21 @@ class Sources:
             while len(self._seen) > _SEEN_LIMIT:
                 self._seen.popitem(last=False)
 
-    async def for_thread(self, studio: Studio, channel: str, thread: str) -> Source:
+    async def for_thread(self, studio: Studio, client: WorkspaceClient, channel: str, thread: str) -> Source:
         """The image a mention in this thread edits: our latest result there, else the thread's parent."""
         latest = await self._latest_result(studio, channel, thread)
         if latest is not None:
             return latest
         files = self._seen.get(ref(channel, thread))
         if files is None:
-            files = await self._parent_files(channel, thread)
+            files = await self._parent_files(client, channel, thread)
         file = first_image(files)
         if file is None:
             raise InputError("There's no image in this thread to edit. Mention me in the thread of an image, "
                              "or use the message's ⋯ menu → Edit image.")
-        return await self.for_file(studio, file)
+        return await self.for_file(studio, client, file)
 
-    async def for_file(self, studio: Studio, file: SlackFile) -> Source:
+    async def for_file(self, studio: Studio, client: WorkspaceClient, file: SlackFile) -> Source:
         """A Slack file's bytes; one of our own results is read from disk instead of downloaded."""
         job_id = job_id_from_filename(file.name)
         if job_id is not None:
@@ -127,7 +125,7 @@ class Sources:
         if self._session is None:
             self._session = aiohttp.ClientSession()
         data = await download(self._session, file.url, allowed_hosts=self._hosts, max_bytes=MAX_IMAGE_BYTES,
-                              headers={"Authorization": f"Bearer {self._token}"})
+                              headers={"Authorization": f"Bearer {await client.fresh_token()}"})
         return Source(data)
 
     async def _latest_result(self, studio: Studio, channel: str, thread: str) -> Source | None:
@@ -138,10 +136,10 @@ class Sources:
         root = await studio.job_for_message(PLATFORM, ref(channel, thread))
         return None if root is None else await _result_source(studio, root)
 
-    async def _parent_files(self, channel: str, thread: str) -> list[SlackFile]:
+    async def _parent_files(self, client: WorkspaceClient, channel: str, thread: str) -> list[SlackFile]:
         log.debug("calling conversations.replies for %s", ref(channel, thread))
         try:
-            response = await self.client.conversations_replies(channel=channel, ts=thread, limit=1)
+            response = await client.conversations_replies(channel=channel, ts=thread, limit=1)
         except SlackApiError as err:
             log.info("conversations.replies failed: %s", err.response.get("error"))
             raise InputError("I couldn't read this thread's first message. Is the app in this channel?") from None

@@ -57,8 +57,8 @@ class Rig:
         return f"{prefix}{next(self._ids):04d}"
 
     async def slash(self, command: str, text: str = "", *, channel: str = CHANNEL, user: str = ALICE,
-                    thread_ts: str | None = None, **kwargs: Any) -> tuple[int, str, str]:
-        fields = {"token": "legacy", "team_id": TEAM, "team_domain": "fake", "channel_id": channel,
+                    thread_ts: str | None = None, team: str = TEAM, **kwargs: Any) -> tuple[int, str, str]:
+        fields = {"token": "legacy", "team_id": team, "team_domain": "fake", "channel_id": channel,
                   "channel_name": "general", "user_id": user, "user_name": user.lower(), "command": command,
                   "text": text, "api_app_id": "A0FAKE", "is_enterprise_install": "false",
                   "response_url": self.fake.response_url(self._next("r")), "trigger_id": self._next("trig.")}
@@ -66,10 +66,10 @@ class Rig:
             fields["thread_ts"] = thread_ts
         return await self.sender.form(fields, **kwargs)
 
-    def event_body(self, event: dict[str, Any], *, event_id: str | None = None) -> dict[str, Any]:
-        return {"token": "legacy", "team_id": TEAM, "api_app_id": "A0FAKE", "type": "event_callback",
+    def event_body(self, event: dict[str, Any], *, event_id: str | None = None, team: str = TEAM) -> dict[str, Any]:
+        return {"token": "legacy", "team_id": team, "api_app_id": "A0FAKE", "type": "event_callback",
                 "event_id": event_id or self._next("Ev"), "event_time": 1700000000, "event": event,
-                "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}]}
+                "authorizations": [{"team_id": team, "user_id": BOT_USER, "is_bot": True}]}
 
     def mention_event(self, text: str, *, channel: str = CHANNEL, user: str = ALICE, thread_ts: str | None = None,
                       files: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -135,6 +135,12 @@ class Rig:
         await self.delivered()  # and the journal knows the message, as it would long before anyone clicks
         return found
 
+    async def opened_view(self, count: int = 1) -> dict[str, Any]:
+        """The ``count``-th modal the app opened (views.open happens just after the ack)."""
+        views: list[dict[str, Any]] = await self.fake.wait_for(lambda: len(self.fake.views) >= count and
+                                                               self.fake.views)
+        return views[count - 1]
+
     async def jobs(self) -> list[Job]:
         return await self.studio.recent("slack", limit=100)
 
@@ -157,9 +163,10 @@ async def running(tmp_path: Path, *, provider: Provider | None = None, **overrid
         adapter = build(settings)
         async with open_studio(settings, provider=provider, hooks=(adapter.hook,)) as studio:
             where = await adapter.start(studio, host="127.0.0.1", port=0)
+            events = f"{adapter.http_base}/slack/events" if adapter.http_base else where
             try:
-                async with aiohttp.ClientSession() as http:
-                    yield Rig(fake, adapter, studio, SlackSender(http, where))
+                async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+                    yield Rig(fake, adapter, studio, SlackSender(http, events))
             finally:
                 await adapter.stop()
     finally:

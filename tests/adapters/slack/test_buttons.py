@@ -30,7 +30,7 @@ async def test_retry_makes_the_same_request_again_in_the_same_place(slack: Rig) 
 async def test_edit_opens_a_modal_and_posts_the_edit_under_the_result(slack: Rig) -> None:
     first, buttons = await _imagined(slack)
     await slack.click("sb_edit", buttons)
-    [opened] = slack.fake.views
+    opened = await slack.opened_view()
     view = opened["view"]
     assert view["callback_id"] == "sb_edit_modal" and opened["trigger_id"].startswith("trig.")
 
@@ -47,7 +47,7 @@ async def test_edit_opens_a_modal_and_posts_the_edit_under_the_result(slack: Rig
 async def test_an_empty_instruction_keeps_the_modal_open_with_the_reason(slack: Rig) -> None:
     _, buttons = await _imagined(slack)
     await slack.click("sb_edit", buttons)
-    status, _, body = await slack.submit_view(slack.fake.views[0]["view"], "--aspect 16:9")
+    status, _, body = await slack.submit_view((await slack.opened_view())["view"], "--aspect 16:9")
     assert status == 200
     answer = json.loads(body)
     assert answer["response_action"] == "errors" and "what to change" in answer["errors"]["instruction"]

@@ -13,15 +13,21 @@ from core.requests import ASPECT_SIZES
 from tests.adapters.slack.conftest import ALICE, CHANNEL, Rig, image_of
 
 
-async def test_speak_acks_then_uploads_an_ogg_clip_to_the_channel(slack: Rig) -> None:
+async def test_speak_acks_then_uploads_an_mp3_that_slack_plays_inline(slack: Rig) -> None:
     status, content_type, body = await slack.slash("/speak", "--voice Puck Good morning, everyone!")
     assert (status, content_type, body) == (200, "text/plain", WORKING)
 
     upload = await slack.fake.next_upload()
     assert upload.channel == CHANNEL and upload.thread_ts is None
-    assert upload.filename.endswith(".ogg") and upload.content[:4] == b"OggS"
+    assert upload.filename.endswith(".mp3") and upload.content[:3] in (b"ID3", b"\xff\xfb", b"\xff\xf3")
     speech = await asyncio.to_thread(audio.decode, upload.content)
-    assert 0.8 < len(speech.pcm) / 2 / speech.sample_rate < 6
+    heard = len(speech.pcm) / 2 / speech.sample_rate
+    assert 0.8 < heard < 6
+    job = (await slack.jobs())[-1]
+    shown = await slack.studio.result_of(job)
+    assert shown is not None and abs(heard - shown.duration_s) < 0.15  # type: ignore[union-attr]
+    seconds = round(shown.duration_s)  # type: ignore[union-attr]
+    assert upload.title == f"Puck · 0:{seconds:02d}"
     assert upload.initial_comment == "/speak (Puck): Good morning, everyone!"
     buttons = (await slack.buttons_under(upload.ts))
     assert [e["text"]["text"] for e in buttons["blocks"][0]["elements"]] == ["Retry", "Delete"]
@@ -57,6 +63,13 @@ async def test_speak_in_a_thread_uploads_into_that_thread(slack: Rig) -> None:
     assert (await slack.buttons_under(upload.ts)).get("thread_ts") == parent["ts"]
 
 
+@pytest.mark.parametrize(("option", "magic"), [("ogg", b"OggS"), ("wav", b"RIFF")])
+async def test_ogg_and_wav_stay_available_by_option(slack: Rig, option: str, magic: bytes) -> None:
+    await slack.slash("/speak", f"--format {option} hello there")
+    upload = await slack.fake.next_upload()
+    assert upload.filename.endswith(f".{option}") and upload.content[:4] == magic
+
+
 async def test_two_speakers_make_one_dialogue_clip(slack: Rig) -> None:
     text = "--voice Kore --voice2 Puck\nAna: Ready for the launch?\nBen: Always. Let's go."
     await slack.slash("/speak", text)
@@ -65,6 +78,7 @@ async def test_two_speakers_make_one_dialogue_clip(slack: Rig) -> None:
                                       "Ana: Ready for the launch?\nBen: Always. Let's go.")
     speech = await asyncio.to_thread(audio.decode, upload.content)
     assert len(speech.pcm) / 2 / speech.sample_rate > 1.5
+    assert upload.title.startswith("Kore & Puck · 0:")
     job = (await slack.jobs())[-1]
     assert [s.voice for s in job.request.speakers] == ["Kore", "Puck"]  # type: ignore[union-attr]
 

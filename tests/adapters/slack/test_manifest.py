@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
+from adapters.slack.app import BOT_SCOPES
 from adapters.slack.blocks import EDIT_SHORTCUT
 
 MANIFEST = Path(__file__).resolve().parents[3] / "manifest.yml"
 SCOPES = {"commands", "chat:write", "files:write", "files:read", "app_mentions:read", "channels:history",
-          "groups:history", "users:read"}
+          "groups:history", "im:history", "users:read"}
 HAS_YAML = importlib.util.find_spec("yaml") is not None
 
 
@@ -31,11 +32,12 @@ def test_manifest_declares_what_the_app_handles() -> None:
     assert all(c["should_escape"] is False for c in features["slash_commands"])
     [shortcut] = features["shortcuts"]
     assert shortcut == shortcut | {"type": "message", "callback_id": EDIT_SHORTCUT, "name": "Edit image"}
-    assert set(manifest["oauth_config"]["scopes"]["bot"]) == SCOPES
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == SCOPES == set(BOT_SCOPES)  # what OAuth installs ask
     settings = manifest["settings"]
     assert settings["socket_mode_enabled"] is True and settings["interactivity"]["is_enabled"] is True
-    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_mention", "message.channels",
-                                                                  "message.groups"}
+    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_mention", "app_home_opened",
+                                                                  "message.channels", "message.groups", "message.im"}
+    assert features["app_home"]["home_tab_enabled"] and features["app_home"]["messages_tab_enabled"]
 
 
 def test_manifest_names_every_scope_and_socket_mode() -> None:

@@ -11,7 +11,7 @@ async def test_shortcut_then_modal_edits_the_image_in_its_thread(slack: Rig) -> 
     photo = await slack.share_image(png(300, 300), user=BOB, notify=False)
     status, _, _ = await slack.shortcut(photo, user=ALICE)
     assert status == 200
-    [opened] = slack.fake.views
+    opened = await slack.opened_view()
     assert opened["view"]["title"]["text"] == "Edit image"
 
     status, _, _ = await slack.submit_view(opened["view"], "turn it into a watercolour")
@@ -29,7 +29,7 @@ async def test_shortcut_on_a_reply_in_a_thread_posts_in_that_thread(slack: Rig) 
     root = slack.fake.post_text(CHANNEL, "look at these")
     photo = slack.fake.post_file(CHANNEL, png(), thread_ts=root["ts"])
     await slack.shortcut(photo)
-    await slack.submit_view(slack.fake.views[0]["view"], "make it brighter")
+    await slack.submit_view((await slack.opened_view())["view"], "make it brighter")
     upload = await slack.fake.next_upload()
     assert upload.thread_ts == root["ts"]
 
@@ -48,7 +48,7 @@ async def test_shortcut_on_the_bots_own_result_chains_from_it(slack: Rig) -> Non
     await slack.buttons_under(first.ts)
     message = next(m for m in slack.fake.channels[CHANNEL] if m["ts"] == first.ts)
     await slack.shortcut(message)
-    await slack.submit_view(slack.fake.views[0]["view"], "make it stormy")
+    await slack.submit_view((await slack.opened_view())["view"], "make it stormy")
     await slack.fake.next_upload(2)
     imagine, edit = await slack.jobs()
     assert edit.parent_id == imagine.id

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.slack.oauth import OAuthMethods
 from tests.fakes.slack.socket_mode import SocketModeServer
 
 BOT_TOKEN = "xoxb-test-token"
@@ -72,7 +73,7 @@ class StoredFile:
 
 
 @dataclass
-class FakeSlack:
+class FakeSlack(OAuthMethods):
     """State and routes; ``start()`` binds 127.0.0.1 on a free port."""
 
     bot_token: str = BOT_TOKEN
@@ -89,6 +90,7 @@ class FakeSlack:
     outside: set[str] = field(default_factory=set)  # channels the bot is not a member of
 
     def __post_init__(self) -> None:
+        self._oauth_init()
         self._ids = itertools.count(1)
         self._clock = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -223,7 +225,9 @@ class FakeSlack:
         token = self._token(request) or args.pop("token", None)
         self.calls.append(Call(method, args, token))
         expected = self.app_token if method in _APP_TOKEN_METHODS else self.bot_token
-        if token != expected:
+        if method == "oauth.v2.access":
+            body = self.oauth_v2_access(args, request.headers.get("Authorization"))
+        elif token != expected and (method in _APP_TOKEN_METHODS or token not in self.tokens):
             body: dict[str, Any] = {"ok": False, "error": "not_authed" if token is None else "invalid_auth"}
         elif (args.get("channel_id") or args.get("channel")) in self.outside and method != "conversations.replies":
             body = {"ok": False, "error": "not_in_channel"}
@@ -236,8 +240,10 @@ class FakeSlack:
     # -- Web API methods -----------------------------------------------------------------------------------
 
     def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "url": "https://fake.slack.com/", "team": "Fake", "user": "studiobot", "team_id": TEAM,
-                "user_id": BOT_USER, "bot_id": BOT_ID, "is_enterprise_install": False}
+        team = self.tokens.get(self.calls[-1].token or "", TEAM)
+        user = self.workspaces[team].bot_user if team in self.workspaces else BOT_USER
+        return {"ok": True, "url": "https://fake.slack.com/", "team": "Fake", "user": "studiobot", "team_id": team,
+                "user_id": user, "bot_id": BOT_ID, "is_enterprise_install": False}
 
     def _m_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": f"ws://{self.base.removeprefix('http://')}socket"}
@@ -368,7 +374,7 @@ class FakeSlack:
         stored = self.files.get(file_id)
         token = self._token(request)
         self.calls.append(Call("download", {"file": file_id}, token))
-        if stored is None or stored.revoked or token != self.bot_token:
+        if stored is None or stored.revoked or (token != self.bot_token and token not in self.tokens):
             return web.Response(text=LOGIN_PAGE, content_type="text/html")  # Slack's sign-in page, status 200
         return web.Response(body=stored.content, content_type=stored.mimetype)
 
