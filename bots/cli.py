@@ -22,7 +22,15 @@ from bots.local import generate_to_file, image_output_path, output_path
 from bots.logs import setup_logging
 from core.errors import InputError, StudioError
 from core.redact import Redactor
-from core.requests import ASPECT_SIZES, EditRequest, ImagineRequest, SpeakRequest
+from core.requests import (
+    ASPECT_SIZES,
+    IMAGE_SIZES,
+    BlendRequest,
+    EditRequest,
+    ImagineRequest,
+    SpeakRequest,
+    UpscaleRequest,
+)
 from core.settings import Settings
 from core.text import inert
 from core.voices import DEFAULT_VOICE, VOICES
@@ -128,15 +136,19 @@ def imagine(
     reference: Annotated[
         list[Path] | None, typer.Option("--reference", "-r", help="Reference image (repeatable).")
     ] = None,
+    count: Annotated[int, typer.Option("--count", "-n", help="1-4 candidates; 2-4 make a numbered grid and "
+                                       "write NAME-1 … NAME-4 beside it.")] = 1,
+    size: Annotated[str | None, typer.Option("--size", help=f"Output size: {', '.join(IMAGE_SIZES)} "
+                                             "(what the model offers).")] = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="Output image: .png, .jpg/.jpeg or .webp.")] = Path(
         "image.png"),
     verbose: Verbose = False,
 ) -> None:
-    """Turn a prompt into an image."""
+    """Turn a prompt into an image, or a grid of up to four."""
     settings = _settings()
     setup_logging(settings, verbose)
     refs = tuple(_read(p, settings, "reference image") for p in reference or [])
-    request = ImagineRequest(prompt=prompt, aspect=aspect, references=refs)
+    request = ImagineRequest(prompt=prompt, aspect=aspect, references=refs, count=count, size=size)
     _run(settings, lambda: generate_to_file(settings, request, image_output_path(output), err))
 
 
@@ -155,6 +167,42 @@ def edit(
     setup_logging(settings, verbose)
     request = EditRequest(image=_read(image, settings, "image"), instruction=instruction,
                           mask=_read(mask, settings, "mask") if mask else None, aspect=aspect)
+    _run(settings, lambda: generate_to_file(settings, request, image_output_path(output), err))
+
+
+@app.command()
+def upscale(
+    image: Annotated[Path, typer.Argument(help="The image to re-render bigger.")],
+    size: Annotated[str | None, typer.Option("--size", help="Target size (default: the next one up, "
+                                             "1K → 2K → 4K).")] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output image file.")] = Path("upscaled.png"),
+    verbose: Verbose = False,
+) -> None:
+    """Re-render an image at the next size the model offers, keeping its composition."""
+    settings = _settings()
+    setup_logging(settings, verbose)
+    request = UpscaleRequest(image=_read(image, settings, "image"), size=size)
+    _run(settings, lambda: generate_to_file(settings, request, image_output_path(output), err))
+
+
+@app.command()
+def blend(
+    inputs: Annotated[list[str], typer.Argument(help='2 or more images, then an optional instruction, e.g. '
+                                                '"the cat from the first in the style of the second".')],
+    aspect: Annotated[str | None, typer.Option("--aspect", help=f"One of {', '.join(ASPECT_SIZES)}.")] = None,
+    size: Annotated[str | None, typer.Option("--size", help=f"Output size: {', '.join(IMAGE_SIZES)}.")] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output image file.")] = Path("blend.png"),
+    verbose: Verbose = False,
+) -> None:
+    """Blend several images into one, in the order given."""
+    settings = _settings()
+    setup_logging(settings, verbose)
+    instruction = ""
+    if inputs and not Path(inputs[-1]).is_file():
+        instruction = inputs.pop()  # the last word is the instruction unless it names a file
+    paths = [Path(p) for p in inputs]
+    request = BlendRequest(images=tuple(_read(p, settings, "image to blend") for p in paths), instruction=instruction, aspect=aspect,
+                           size=size, names=tuple(p.name for p in paths))
     _run(settings, lambda: generate_to_file(settings, request, image_output_path(output), err))
 
 

@@ -79,10 +79,18 @@ class FileReply:
         if isinstance(result, ImageResult) and wanted is not None and wanted != result.mime_type:
             data = await asyncio.to_thread(images.convert, data, wanted)
         await asyncio.to_thread(write_atomic, self.path, data, mode=FILE_MODE)
+        for n, cell in enumerate(getattr(result, "candidates", ()), start=1):  # a grid: NAME-1 … NAME-4 beside it
+            if wanted is not None and images.sniff(cell) != wanted:
+                cell = await asyncio.to_thread(images.convert, cell, wanted)
+            await asyncio.to_thread(write_atomic, cell_path(self.path, n), cell, mode=FILE_MODE)
         return str(self.path)
 
     async def fail(self, job: Job, error: StudioError) -> str | None:
         return None
+
+
+def cell_path(path: Path, n: int) -> Path:
+    return path.with_name(f"{path.stem}-{n}{path.suffix}")
 
 
 class FileHook:
@@ -112,6 +120,12 @@ async def generate_to_file(settings: Settings, request: Request, path: Path, con
             if status is not None:
                 status.stop()
     console.print(f"wrote {escape(shown(path, 1000))} ({_describe(result)})", highlight=False)
+    cells = getattr(result, "candidates", ())
+    if cells:
+        failed = getattr(result, "failed", 0)
+        note = f"; {failed} of {len(cells) + failed} could not be drawn" if failed else ""
+        console.print(f"wrote {escape(cell_path(path, 1).name)} … {escape(cell_path(path, len(cells)).name)} beside it{note}",
+                      highlight=False)
     return result
 
 

@@ -20,7 +20,8 @@ class UserLimits:
         self.exempt = exempt
         self._buckets: OrderedDict[tuple[str, str], AsyncLimiter] = OrderedDict()
 
-    async def admit(self, requester: Requester) -> None:
+    async def admit(self, requester: Requester, cost: int = 1) -> None:
+        """``cost``: how many images or clips the request makes (each grid candidate counts)."""
         if self.per_minute <= 0 or requester.platform in self.exempt:
             return
         key = (requester.platform, requester.user_id)
@@ -28,8 +29,9 @@ class UserLimits:
         self._buckets[key] = bucket
         if len(self._buckets) > MAX_TRACKED:
             self._buckets.popitem(last=False)
-        if not bucket.has_capacity():
+        cost = max(1, min(cost, self.per_minute))
+        if not bucket.has_capacity(cost):
             raise RateLimited(60 / self.per_minute,
                               f"You've made {self.per_minute} requests in the last minute. "
                               f"Try again in about {max(1, round(60 / self.per_minute))} s.")
-        await bucket.acquire()
+        await bucket.acquire(cost)

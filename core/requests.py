@@ -27,6 +27,10 @@ ASPECT_SIZES: dict[str, tuple[int, int]] = {
 }
 DEFAULT_ASPECT = "1:1"
 AUDIO_FORMATS = ("ogg", "mp3", "wav")
+# Gemini's output sizes (imageConfig.imageSize) and how each scales the 1K pixel size; smallest first.
+IMAGE_SIZES: dict[str, float] = {"512": 0.5, "1K": 1.0, "2K": 2.0, "4K": 4.0}
+DEFAULT_SIZE = "1K"
+MAX_COUNT = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +72,21 @@ class SpeakRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class Parent:
+    """One input of a derived result: a job, and which of its grid candidates (1-based) if it was a grid."""
+
+    job_id: str
+    candidate: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ImagineRequest:
     prompt: str
     aspect: str | None = None
     references: tuple[bytes, ...] = ()
     max_bytes: int | None = None
+    count: int = 1  # 2-4: candidates drawn in parallel and posted as one numbered grid
+    size: str | None = None  # 512 | 1K | 2K | 4K (None: the model's 1K)
     kind: ClassVar[str] = "imagine"
 
 
@@ -87,7 +101,73 @@ class EditRequest:
     kind: ClassVar[str] = "edit"
 
 
-Request = SpeakRequest | ImagineRequest | EditRequest
-REQUEST_TYPES: dict[str, type[SpeakRequest] | type[ImagineRequest] | type[EditRequest]] = {
-    t.kind: t for t in (SpeakRequest, ImagineRequest, EditRequest)
+@dataclass(frozen=True, slots=True)
+class PickRequest:
+    """U1-U4: one grid candidate alone, byte for byte; no generation."""
+
+    image: bytes
+    index: int
+    size: str | None = None
+    parents: tuple[Parent, ...] = ()
+    max_bytes: int | None = None
+    kind: ClassVar[str] = "pick"
+
+
+@dataclass(frozen=True, slots=True)
+class VaryRequest:
+    """V1-V4 or V: same composition and subject, new details."""
+
+    image: bytes
+    prompt: str = ""  # what the original was drawn from, so the variation stays on topic
+    size: str | None = None
+    parents: tuple[Parent, ...] = ()
+    max_bytes: int | None = None
+    kind: ClassVar[str] = "vary"
+
+
+@dataclass(frozen=True, slots=True)
+class UpscaleRequest:
+    """Re-render at the next size the model offers, keeping the composition."""
+
+    image: bytes
+    size: str | None = None  # None: the next size up from the image's own
+    parents: tuple[Parent, ...] = ()
+    max_bytes: int | None = None
+    kind: ClassVar[str] = "upscale"
+
+
+@dataclass(frozen=True, slots=True)
+class BlendRequest:
+    """Several pictures into one, in the order given, with an optional instruction."""
+
+    images: tuple[bytes, ...]
+    instruction: str = ""
+    aspect: str | None = None
+    size: str | None = None
+    names: tuple[str, ...] = ()  # what to call each input (file names), for captions and offline cards
+    parents: tuple[Parent, ...] = ()
+    max_bytes: int | None = None
+    kind: ClassVar[str] = "blend"
+
+
+Request = SpeakRequest | ImagineRequest | EditRequest | PickRequest | VaryRequest | UpscaleRequest | BlendRequest
+ImageRequest = ImagineRequest | EditRequest | PickRequest | VaryRequest | UpscaleRequest | BlendRequest
+REQUEST_TYPES: dict[str, type[Request]] = {
+    t.kind: t for t in (SpeakRequest, ImagineRequest, EditRequest, PickRequest, VaryRequest, UpscaleRequest,
+                        BlendRequest)
 }
+
+
+def size_of(request: Request) -> str:
+    """The output size tier an image request asked for (edits render at the model's default)."""
+    return getattr(request, "size", None) or DEFAULT_SIZE
+
+
+def tier_of(width: int, height: int) -> str:
+    """The output size an image of these pixels was most likely made at (for an Upscale's next step)."""
+    longest = max(width, height)
+    return next((name for name, scale in IMAGE_SIZES.items() if longest <= 1600 * scale), "4K")
+
+
+def parents_of(request: Request) -> tuple[Parent, ...]:
+    return getattr(request, "parents", ())

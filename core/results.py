@@ -35,11 +35,26 @@ class ImageResult:
     width: int
     height: int
     offline: bool = False
+    candidates: tuple[bytes, ...] = ()  # a grid: each cell's full-size image, in cell order (U1 = [0])
+    failed: int = 0  # grid candidates that could not be drawn
     kind: ClassVar[str] = "image"
 
     @property
     def extension(self) -> str:
         return _IMAGE_EXT.get(self.mime_type, "bin")
+
+    @property
+    def is_grid(self) -> bool:
+        return bool(self.candidates)
+
+
+def image_extension(data: bytes) -> str:
+    """The file extension for image bytes, judged by their magic number."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return "png"
 
 
 Result = AudioClip | ImageResult

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from core.errors import ProviderUnavailable, StudioError, restore_error
+from core.errors import InputError, ProviderUnavailable, StudioError, restore_error
 from core.jobs.delivery import DeliveryHook, Reply
 from core.jobs.files import BlobStore, ResultStore
 from core.jobs.journal import Journal, SqliteJournal
@@ -16,9 +18,23 @@ from core.jobs.model import Job, JobState, Progress, new_job_id
 from core.jobs.queue import InProcessQueue, JobQueue
 from core.jobs.runner import JobRunner
 from core.limits import UserLimits
-from core.media import audio, images
+from core.media import audio, grid, images
 from core.providers.base import Provider
-from core.requests import EditRequest, ImagineRequest, Origin, Request, Requester, SpeakRequest
+from core.requests import (
+    BlendRequest,
+    EditRequest,
+    ImagineRequest,
+    Origin,
+    Parent,
+    PickRequest,
+    Request,
+    Requester,
+    SpeakRequest,
+    UpscaleRequest,
+    VaryRequest,
+    parents_of,
+    size_of,
+)
 from core.results import ImageResult, Result
 from core.settings import Settings
 from core.validation import validate
@@ -87,7 +103,9 @@ class Studio:
     async def _accept(self, request: Request, requester: Requester, origin: Origin, parent_id: str | None,
                       reply: Reply | None, dedupe_key: str | None) -> Job:
         request = await validate(request, self.provider.limits)
-        await self.limits.admit(requester)
+        await self.limits.admit(requester, getattr(request, "count", 1))
+        if parent_id is None and (parents := parents_of(request)):
+            parent_id = parents[0].job_id  # chains, Retry and history follow the first parent
         job = Job(id=new_job_id(), request=request, requester=requester, origin=origin, parent_id=parent_id,
                   dedupe_key=dedupe_key)
         return await self.runner.submit(job, reply)
@@ -132,6 +150,27 @@ class Studio:
         """The stored result file, for adapters that stream it instead of loading it."""
         return None if job.result is None else self.results.path(job.result)
 
+    async def parents(self, job_id: str) -> list[Parent]:
+        """Where a U/V/Upscale/Blend result came from (empty for anything drawn from scratch)."""
+        return await self.journal.parents(job_id)
+
+    async def candidate(self, job: Job, index: int | None) -> tuple[bytes, Parent]:
+        """Grid cell ``index`` (1-based) of a finished job, or its whole image when ``index`` is None."""
+        result = await self.result_of(job)
+        if not isinstance(result, ImageResult):
+            raise InputError("That image is no longer in my records.")
+        if index is None:
+            return result.data, Parent(job.id)
+        if not 1 <= index <= len(result.candidates):
+            raise InputError(f"That grid has no image {index}.")
+        return result.candidates[index - 1], Parent(job.id, index)
+
+    def next_size(self, job: Job) -> str | None:
+        """The size an Upscale of this result would ask for, None when it is already the model's largest."""
+        if job.result is None or job.result.kind != "image" or job.result.meta.get("candidates"):
+            return None
+        return self.provider.limits.next_size(size_of(job.request))
+
     async def result_of(self, job: Job) -> Result | None:
         if job.result is None:
             return None
@@ -141,15 +180,25 @@ class Studio:
 
     async def _execute(self, job: Job) -> Result:
         request = job.request
-        offline = self.provider.offline
+        provider = self.provider
         if isinstance(request, SpeakRequest):
-            speech = await self.provider.speak(request)
-            return await asyncio.to_thread(audio.encode, speech, request.audio_format, offline=offline)
+            speech = await provider.speak(request)
+            return await asyncio.to_thread(audio.encode, speech, request.audio_format, offline=provider.offline)
         if isinstance(request, ImagineRequest):
-            raw = await self.provider.imagine(request)
+            if request.count > 1:
+                return await self._grid(request)
+            return await self._finish_image(await provider.imagine(request), request.max_bytes)
+        if isinstance(request, PickRequest):
+            return await self._finish_image(request.image, request.max_bytes)
+        if isinstance(request, VaryRequest):
+            raw = await provider.vary(request, seed=secrets.randbelow(2**31))
             return await self._finish_image(raw, request.max_bytes)
+        if isinstance(request, UpscaleRequest):  # shrinking would undo the point: re-encode or refuse
+            return await self._finish_image(await provider.upscale(request), request.max_bytes, shrink=False)
+        if isinstance(request, BlendRequest):
+            return await self._finish_image(await provider.blend(request), request.max_bytes)
         assert isinstance(request, EditRequest)
-        raw = await self.provider.edit(request)
+        raw = await provider.edit(request)
         self._check_image(raw)
         if request.mask is not None:
             raw = await asyncio.to_thread(images.composite_masked, request.image, raw, request.mask)
@@ -159,13 +208,37 @@ class Studio:
                 raw = await asyncio.to_thread(label_preview, raw)
         return await self._finish_image(raw, request.max_bytes)
 
+    async def _candidate(self, request: ImagineRequest) -> bytes:
+        raw = await self.provider.imagine(request, seed=secrets.randbelow(2**31))
+        self._check_image(raw)
+        return raw
+
+    async def _grid(self, request: ImagineRequest) -> ImageResult:
+        """Draw the candidates in parallel; the grid shows those that came back and counts the rest."""
+        outcomes = await asyncio.gather(*(self._candidate(request) for _ in range(request.count)),
+                                        return_exceptions=True)
+        cells = [o for o in outcomes if isinstance(o, bytes)]
+        errors = [o for o in outcomes if isinstance(o, BaseException)]
+        for error in errors:
+            if not isinstance(error, Exception):
+                raise error  # cancellation and the like are not a failed candidate
+        if not cells:
+            raise errors[0]
+        if errors:
+            log.info("grid: %d of %d candidates failed (%s)", len(errors), request.count,
+                     ", ".join(sorted({type(e).__name__ for e in errors})))
+        data = await asyncio.to_thread(grid.compose, cells)
+        image = await asyncio.to_thread(images.fit_budget, data, request.max_bytes, offline=self.provider.offline)
+        return dataclasses.replace(image, candidates=tuple(cells), failed=len(errors))
+
     def _check_image(self, raw: bytes) -> None:
         if images.sniff(raw) is None:
             raise ProviderUnavailable("The image model sent back something that isn't an image. Please try again.")
 
-    async def _finish_image(self, raw: bytes, max_bytes: int | None) -> ImageResult:
+    async def _finish_image(self, raw: bytes, max_bytes: int | None, *, shrink: bool = True) -> ImageResult:
         self._check_image(raw)
-        return await asyncio.to_thread(images.fit_budget, raw, max_bytes, offline=self.provider.offline)
+        return await asyncio.to_thread(images.fit_budget, raw, max_bytes, offline=self.provider.offline,
+                                       shrink=shrink)
 
 
 def make_provider(settings: Settings) -> Provider:

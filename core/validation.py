@@ -9,7 +9,22 @@ import re
 from core.errors import InputError
 from core.media import images
 from core.providers.base import ProviderLimits
-from core.requests import AUDIO_FORMATS, DEFAULT_ASPECT, EditRequest, ImagineRequest, Request, Speaker, SpeakRequest
+from core.requests import (
+    AUDIO_FORMATS,
+    DEFAULT_ASPECT,
+    IMAGE_SIZES,
+    MAX_COUNT,
+    BlendRequest,
+    EditRequest,
+    ImagineRequest,
+    PickRequest,
+    Request,
+    Speaker,
+    SpeakRequest,
+    UpscaleRequest,
+    VaryRequest,
+    tier_of,
+)
 from core.text import excerpt, has_words, normalise, says_something, visible
 from core.voices import canonical_voice, dialogue_speakers
 
@@ -23,7 +38,9 @@ async def validate(request: Request, limits: ProviderLimits) -> Request:
         return _speak(request, limits)
     if isinstance(request, ImagineRequest):
         return await _imagine(request, limits)
-    return await _edit(request, limits)
+    if isinstance(request, EditRequest):
+        return await _edit(request, limits)
+    return await creative(request, limits)
 
 
 def _text(value: str, *, what: str, limit: int, words: bool = False) -> str:
@@ -93,11 +110,66 @@ async def _images(blobs: tuple[bytes, ...], limits: ProviderLimits, what: str) -
     )
 
 
+def image_size(size: str | None, limits: ProviderLimits) -> str | None:
+    """``2k`` → ``2K``; refused in plain words when the model can't make that size."""
+    if size is None or not str(size).strip():
+        return None
+    value = str(size).strip().upper().removesuffix("PX")
+    value = {"1024": "1K", "2048": "2K", "4096": "4K"}.get(value, value)
+    if value not in IMAGE_SIZES:
+        raise InputError(f"Unknown size “{str(size).strip()[:12]}”. Use one of: {', '.join(IMAGE_SIZES)}.")
+    if value not in limits.image_sizes:
+        raise InputError(f"{limits.image_model} can't make {value} images; it offers "
+                         f"{', '.join(limits.image_sizes)}.")
+    return value
+
+
+def _count(count: int) -> int:
+    if not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
+        raise InputError(f"Ask for 1 to {MAX_COUNT} images at once (count), not {str(count)[:8]}.")
+    return count
+
+
 async def _imagine(req: ImagineRequest, limits: ProviderLimits) -> ImagineRequest:
     prompt = _text(req.prompt, what="prompt", limit=MAX_PROMPT_CHARS)
     aspect = _aspect(req.aspect, limits) or DEFAULT_ASPECT
     refs = await _images(req.references, limits, "reference image")
-    return dataclasses.replace(req, prompt=prompt, aspect=aspect, references=refs)
+    return dataclasses.replace(req, prompt=prompt, aspect=aspect, references=refs, count=_count(req.count),
+                               size=image_size(req.size, limits))
+
+
+async def creative(req: PickRequest | VaryRequest | UpscaleRequest | BlendRequest,
+                   limits: ProviderLimits) -> Request:
+    """U, V, Upscale and Blend: the inputs exist and fit the model."""
+    if isinstance(req, PickRequest):
+        if images.sniff(req.image) is None:
+            raise InputError("That grid cell is no longer in my records.")
+        return req  # posted byte for byte: no re-encoding
+    if isinstance(req, VaryRequest):
+        (source,) = await _images((req.image,), limits, "image")
+        return dataclasses.replace(req, image=source, prompt=req.prompt.strip()[:MAX_PROMPT_CHARS],
+                                   size=image_size(req.size, limits))
+    if isinstance(req, UpscaleRequest):
+        size = image_size(req.size, limits)
+        if size is None:  # the next size up from what the image is now
+            size = limits.next_size(tier_of(*await asyncio.to_thread(images.size_of, req.image)))
+            if size is None:
+                raise InputError(f"That image is already at the largest size {limits.image_model} makes "
+                                 f"({limits.image_sizes[-1]}).")
+        (source,) = await _images((req.image,), limits, "image")
+        return dataclasses.replace(req, image=source, size=size)
+    if len(req.images) < 2:
+        raise InputError("A blend needs at least 2 images.")
+    if len(req.images) > limits.max_references:
+        raise InputError(f"{limits.image_model} blends at most {limits.max_references} images at once; "
+                         f"you gave {len(req.images)}.")
+    instruction = req.instruction.strip()
+    if len(instruction) > MAX_PROMPT_CHARS:
+        raise InputError(f"The instruction is {len(instruction):,} characters long; the limit is "
+                         f"{MAX_PROMPT_CHARS:,}. Please shorten it.")
+    sources = await _images(req.images, limits, "image to blend")
+    return dataclasses.replace(req, images=sources, instruction=instruction, aspect=_aspect(req.aspect, limits),
+                               size=image_size(req.size, limits), names=tuple(n[:80] for n in req.names))
 
 
 async def _edit(req: EditRequest, limits: ProviderLimits) -> EditRequest:

@@ -232,9 +232,12 @@ class Emulator:
             raise ApiError(400, f"Too many input images: {len(sources)} > {MAX_INPUT_IMAGES}.")
         scale = IMAGE_SIZES[image_size]
         size = ASPECT_SIZES[aspect] if aspect else (None if sources else ASPECT_SIZES["1:1"])
+        if size is None and "image_size" in image_config:  # an edit at a set size keeps the source's shape
+            size = media.nearest_size(b64decode(str(sources[0].get("data") or "")), ASPECT_SIZES)
         if size is not None:
             size = (round(size[0] * scale), round(size[1] * scale))
-        data = await asyncio.to_thread(self._render, sources[0] if sources else None, prompt, size, spec.jpeg)
+        seed = config.get("seed")
+        data = await asyncio.to_thread(self._render, sources, prompt, size, spec.jpeg, seed)
         thought = "**Planning the picture**\n\nI'm working out the composition, colours and text placement."
         image_parts: list[dict[str, Any]] = [{"text": thought, "thought": True}]
         if "IMAGE" in asked:
@@ -250,20 +253,25 @@ class Emulator:
         )
 
     @staticmethod
-    def _render(source: dict[str, Any] | None, prompt: str, size: tuple[int, int] | None, jpeg: bool) -> bytes:
-        """Draw or edit off the loop; bad input image bytes become Gemini's 400."""
-        if source is None:
-            img = media.render_image(prompt, size or ASPECT_SIZES["1:1"])
+    def _render(sources: list[dict[str, Any]], prompt: str, size: tuple[int, int] | None, jpeg: bool,
+                seed: object = None) -> bytes:
+        """Draw, edit or blend off the loop; bad input image bytes become Gemini's 400."""
+        key = prompt if seed is None else f"{prompt}#{seed}"  # a seed changes the picture, as on Gemini
+        if not sources:
+            img = media.render_image(prompt, size or ASPECT_SIZES["1:1"], seed=key)
         else:
             try:
-                original = media.open_image(b64decode(str(source.get("data") or "")))
+                originals = [media.open_image(b64decode(str(s.get("data") or ""))) for s in sources]
             except (binascii.Error, ValueError) as err:
                 raise ApiError(
                     400,
                     "Unable to process input image. Please retry or report in "
                     "https://developers.generativeai.google/guide/troubleshooting",
                 ) from err
-            img = media.render_edit(original, prompt, size)
+            if len(originals) > 1:
+                img = media.render_blend(originals, prompt, size or ASPECT_SIZES["1:1"])
+            else:
+                img = media.render_edit(originals[0], prompt, size, seed=key)
         return media.encode(img, "JPEG" if jpeg else "PNG")
 
 

@@ -64,24 +64,47 @@ def _label(img: Image.Image) -> None:
     )
 
 
-def render_image(prompt: str, size: tuple[int, int]) -> Image.Image:
-    """A new picture for ``prompt``; the same prompt always gives the same pixels."""
-    img = _gradient(size, prompt)
+def render_image(prompt: str, size: tuple[int, int], *, seed: str | None = None) -> Image.Image:
+    """A new picture for ``prompt``; the same prompt (and seed) always gives the same pixels."""
+    img = _gradient(size, seed or prompt)
     _caption(img, prompt, box=(0, 0, img.width, img.height), max_lines=6)
     _label(img)
     return img
 
 
-def render_edit(source: Image.Image, instruction: str, size: tuple[int, int] | None) -> Image.Image:
+def render_edit(source: Image.Image, instruction: str, size: tuple[int, int] | None, *,
+                seed: str | None = None) -> Image.Image:
     """The source, visibly changed: reframed to ``size`` if asked, tinted, with the instruction as caption."""
     img = ImageOps.exif_transpose(source).convert("RGB")
     if size is not None and img.size != size:
         img = ImageOps.fit(img, size)
-    tint = Image.new("RGB", img.size, _colours(instruction)[0])
+    tint = Image.new("RGB", img.size, _colours(seed or instruction)[0])
     img = Image.blend(img, tint, 0.35)
     _caption(img, instruction, box=(0, img.height * 3 // 4, img.width, img.height), max_lines=2)
     _label(img)
     return img
+
+
+def render_blend(sources: list[Image.Image], instruction: str, size: tuple[int, int]) -> Image.Image:
+    """Every input side by side in the order sent, captioned with the instruction: a blend you can check."""
+    img = _gradient(size, instruction + str(len(sources)))
+    width = img.width // len(sources)
+    for n, source in enumerate(sources):
+        tile = ImageOps.fit(ImageOps.exif_transpose(source).convert("RGB"), (width, img.height * 3 // 4))
+        img.paste(tile, (n * width, 0))
+    _caption(img, f"BLEND of {len(sources)}: {instruction}", box=(0, img.height * 3 // 4, img.width, img.height),
+             max_lines=2)
+    _label(img)
+    return img
+
+
+def nearest_size(data: bytes, sizes: dict[str, tuple[int, int]]) -> tuple[int, int] | None:
+    """The 1K size of the named ratio closest to the image's shape (None if unreadable)."""
+    try:
+        width, height = Image.open(io.BytesIO(data)).size
+    except (OSError, ValueError):
+        return None
+    return min(sizes.values(), key=lambda s: abs(s[0] / s[1] - width / height))
 
 
 def encode(img: Image.Image, fmt: str) -> bytes:

@@ -8,7 +8,7 @@ from typing import Any
 
 from core.jobs.files import BlobStore
 from core.jobs.model import ResultRef
-from core.requests import REQUEST_TYPES, Origin, Request, Requester, Speaker
+from core.requests import REQUEST_TYPES, Origin, Parent, Request, Requester, Speaker
 
 
 def _dump_value(value: Any, blobs: BlobStore) -> Any:
@@ -37,6 +37,8 @@ def load_request(kind: str, text: str, blobs: BlobStore) -> Request:
     data = {k: _load_value(v, blobs) for k, v in json.loads(text).items()}
     if kind == "speak":
         data["speakers"] = tuple(Speaker(**s) if isinstance(s, dict) else s for s in data.get("speakers", ()))
+    if "parents" in data:
+        data["parents"] = tuple(Parent(**p) if isinstance(p, dict) else p for p in data["parents"])
     return REQUEST_TYPES[kind](**data)
 
 

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from core.jobs.model import ResultRef
-from core.results import AudioClip, ImageResult, Result
+from core.results import AudioClip, ImageResult, Result, image_extension
 
 
 def write_atomic(path: Path, data: bytes, *, mode: int | None = None) -> None:
@@ -66,6 +66,11 @@ class ResultStore:
                      "duration_s": result.duration_s, "sample_rate": result.sample_rate}
         else:
             meta |= {"width": result.width, "height": result.height}
+            if result.candidates:  # a grid keeps every cell's full-size file beside it, for U1-U4 and V1-V4
+                exts = [image_extension(c) for c in result.candidates]
+                for n, (data, ext) in enumerate(zip(result.candidates, exts, strict=True), start=1):
+                    write_atomic(self.root / f"{job_id}-{n}.{ext}", data)
+                meta |= {"candidates": ",".join(exts), "failed": result.failed}
         return ResultRef(path=path.name, kind=result.kind, mime_type=result.mime_type, meta=meta)
 
     def path(self, ref: ResultRef) -> Path:
@@ -78,5 +83,8 @@ class ResultStore:
             return AudioClip(data=data, container=str(m["container"]), codec=str(m["codec"]),
                              duration_s=float(m["duration_s"]), sample_rate=int(m["sample_rate"]),
                              offline=bool(m.get("offline", False)))
+        job_id = Path(ref.path).stem
+        exts = [e for e in str(m.get("candidates", "")).split(",") if e]
+        cells = tuple((self.root / f"{job_id}-{n}.{ext}").read_bytes() for n, ext in enumerate(exts, start=1))
         return ImageResult(data=data, mime_type=ref.mime_type, width=int(m["width"]), height=int(m["height"]),
-                           offline=bool(m.get("offline", False)))
+                           offline=bool(m.get("offline", False)), candidates=cells, failed=int(m.get("failed", 0)))

@@ -17,12 +17,24 @@ import aiosqlite
 from core.jobs import codec
 from core.jobs.files import BlobStore
 from core.jobs.model import Delivery, Job, JobState, ResultRef
+from core.requests import Parent, parents_of
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+LINEAGE = """
+CREATE TABLE IF NOT EXISTS lineage (
+    job_id    TEXT NOT NULL REFERENCES jobs(id),
+    position  INTEGER NOT NULL,
+    parent_id TEXT NOT NULL,
+    candidate INTEGER,
+    PRIMARY KEY (job_id, position)
+);
+CREATE INDEX IF NOT EXISTS lineage_by_parent ON lineage(parent_id);
+"""
 MIGRATIONS: dict[int, str] = {  # version -> what turns the previous version into it
     2: "ALTER TABLE jobs ADD COLUMN dedupe_key TEXT;",
+    3: LINEAGE,
 }
-TABLES = """
+TABLES = LINEAGE + """
 CREATE TABLE IF NOT EXISTS jobs (
     id            TEXT PRIMARY KEY,
     kind          TEXT NOT NULL,
@@ -68,6 +80,8 @@ class Journal(Protocol):
     async def find_delivered(self, platform: str, ref: str) -> Job | None: ...
     async def find_by_key(self, dedupe_key: str) -> Job | None: ...
     async def recent(self, platform: str, *, limit: int = 50, channel: str | None = None) -> list[Job]: ...
+    async def parents(self, job_id: str) -> list[Parent]: ...
+    async def children(self, job_id: str) -> list[str]: ...
 
 
 class SqliteJournal:
@@ -134,6 +148,30 @@ class SqliteJournal:
             (job.id, job.kind, job.origin.platform, job.state.value, request, codec.dump_plain(job.requester),
              codec.dump_plain(job.origin), job.parent_id, job.attempts, job.delivery.value, job.dedupe_key, now, now),
         )
+        await self._add_lineage(job)
+
+    async def _add_lineage(self, job: Job) -> None:
+        """Where a U/V/Upscale/Blend result came from: its parents in order, with the grid cell if any."""
+        rows = [(job.id, n, p.job_id, p.candidate) for n, p in enumerate(parents_of(job.request), start=1)]
+        if not rows:
+            return
+        async with self._lock:
+            await self.db.executemany(
+                "INSERT OR IGNORE INTO lineage (job_id, position, parent_id, candidate) VALUES (?, ?, ?, ?)", rows)
+            await self.db.commit()
+
+    async def parents(self, job_id: str) -> list[Parent]:
+        async with self.db.execute(
+            "SELECT parent_id, candidate FROM lineage WHERE job_id = ? ORDER BY position", (job_id,)
+        ) as cursor:
+            return [Parent(row[0], row[1]) for row in await cursor.fetchall()]
+
+    async def children(self, job_id: str) -> list[str]:
+        async with self.db.execute(
+            "SELECT l.job_id FROM lineage l JOIN jobs j ON j.id = l.job_id WHERE l.parent_id = ?"
+            " ORDER BY j.created_at", (job_id,)
+        ) as cursor:
+            return [str(row[0]) for row in await cursor.fetchall()]
 
     async def get(self, job_id: str) -> Job | None:
         jobs = await self._select("SELECT * FROM jobs WHERE id = ?", (job_id,))

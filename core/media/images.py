@@ -176,6 +176,12 @@ def prepare_input(data: bytes, *, max_side: int = 2048, what: str = "image") -> 
     return png if len(png) <= PNG_LIMIT_BYTES else encode_jpeg(img, 92)
 
 
+def nearest_aspect(data: bytes, aspects: dict[str, tuple[int, int]]) -> str:
+    """The named aspect ratio closest to the image's shape, so a re-render keeps it."""
+    width, height = size_of(data)
+    return min(aspects, key=lambda a: abs(aspects[a][0] / aspects[a][1] - width / height))
+
+
 def describe(data: bytes, *, offline: bool = False) -> ImageResult:
     """Label image bytes by what they are, not what the model said they were."""
     width, height = size_of(data)
@@ -183,8 +189,13 @@ def describe(data: bytes, *, offline: bool = False) -> ImageResult:
     return ImageResult(data, mime, width, height, offline)
 
 
-def fit_budget(data: bytes, max_bytes: int | None, *, offline: bool = False) -> ImageResult:
-    """Re-encode until the image fits an upload limit, giving up quality before size."""
+def _amount(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KB"
+
+
+def fit_budget(data: bytes, max_bytes: int | None, *, offline: bool = False, shrink: bool = True) -> ImageResult:
+    """Re-encode until the image fits an upload limit, giving up quality before size (and size only if
+    ``shrink``: an upscale that had to shrink would be pointless, so it is refused with the reason)."""
     if max_bytes is None or len(data) <= max_bytes:
         return describe(data, offline=offline)
     img = load(data)
@@ -198,6 +209,9 @@ def fit_budget(data: bytes, max_bytes: int | None, *, offline: bool = False) -> 
         jpeg = encode_jpeg(flat, quality)
         if len(jpeg) <= max_bytes:
             return ImageResult(jpeg, "image/jpeg", flat.width, flat.height, offline)
+    if not shrink:
+        raise InputError(f"The {flat.width}x{flat.height} image is {_amount(len(jpeg))} even as a JPEG, over "
+                         f"the {_amount(max_bytes)} upload limit here.")
     while max(flat.size) > MIN_SIDE:
         flat = _scaled(flat, max(0.8, MIN_SIDE / max(flat.size)))
         jpeg = encode_jpeg(flat, 80)

@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from core.requests import ASPECT_SIZES, EditRequest, ImagineRequest, SpeakRequest
+from core.requests import (
+    ASPECT_SIZES,
+    IMAGE_SIZES,
+    BlendRequest,
+    EditRequest,
+    ImagineRequest,
+    SpeakRequest,
+    UpscaleRequest,
+    VaryRequest,
+)
 from core.voices import Voice
 
 
@@ -28,6 +37,13 @@ class ProviderLimits:
     max_references: int = 14
     max_speakers: int = 2
     aspects: tuple[str, ...] = tuple(ASPECT_SIZES)
+    image_sizes: tuple[str, ...] = tuple(IMAGE_SIZES)  # output sizes the image model offers, smallest first
+    image_model: str = "the offline preview"
+
+    def next_size(self, size: str) -> str | None:
+        """The size an Upscale goes to, or None at the model's maximum."""
+        larger = [s for s in self.image_sizes if IMAGE_SIZES[s] > IMAGE_SIZES.get(size, 1.0)]
+        return larger[0] if larger else None
 
 
 @runtime_checkable
@@ -42,9 +58,17 @@ class Provider(Protocol):
 
     async def speak(self, request: SpeakRequest) -> Speech: ...
 
-    async def imagine(self, request: ImagineRequest) -> bytes: ...
+    async def imagine(self, request: ImagineRequest, *, seed: int | None = None) -> bytes:
+        """One picture; grid candidates differ by ``seed``."""
+        ...
 
     async def edit(self, request: EditRequest) -> bytes: ...
+
+    async def vary(self, request: VaryRequest, *, seed: int | None = None) -> bytes: ...
+
+    async def upscale(self, request: UpscaleRequest) -> bytes: ...
+
+    async def blend(self, request: BlendRequest) -> bytes: ...
 
     async def aclose(self) -> None: ...
 

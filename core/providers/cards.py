@@ -138,11 +138,14 @@ def _draw_centred(draw: ImageDraw.ImageDraw, lines: list[str], font: Font, box: 
         draw.text((cx, y), line, font=font, fill=_TEXT, anchor="mm")
 
 
-def preview_card(prompt: str, size: tuple[int, int], *, label: str = DEFAULT_LABEL) -> Image.Image:
-    """A gradient card showing the prompt, so an offline /imagine still answers with a picture."""
+def preview_card(prompt: str, size: tuple[int, int], *, label: str = DEFAULT_LABEL,
+                 seed: int | None = None) -> Image.Image:
+    """A gradient card showing the prompt, so an offline /imagine still answers with a picture.
+    A ``seed`` (one per grid candidate) changes the colours, so the candidates differ visibly."""
     w, h = size
-    top, bottom = palette(prompt)
-    image = _gradient(size, top, bottom, _digest(prompt)[4])
+    key = prompt if seed is None else f"{prompt}\x00{seed}"
+    top, bottom = palette(key)
+    image = _gradient(size, top, bottom, _digest(key)[4])
     draw = ImageDraw.Draw(image, "RGBA")
     short = min(w, h)
     font_size = max(12, min(short // 12, w // 16))
@@ -214,3 +217,28 @@ def relabel(image: Image.Image, *, label: str = DEFAULT_LABEL) -> Image.Image:
     labelled = image.convert("RGB")
     _badge(ImageDraw.Draw(labelled, "RGBA"), label, labelled.size)
     return labelled
+
+
+def blend_card(sources: list[Image.Image], names: list[str], instruction: str, size: tuple[int, int], *,
+               label: str = DEFAULT_LABEL) -> Image.Image:
+    """The inputs side by side on one card, named in order, so an offline blend shows what went in."""
+    w, h = size
+    key = "+".join(names) + instruction
+    top, bottom = palette(key)
+    image = _gradient(size, top, bottom, _digest(key)[4])
+    gap = max(4, w // 64)
+    side = min((w - gap * (len(sources) + 1)) // max(1, len(sources)), h // 2)
+    x = (w - (side * len(sources) + gap * (len(sources) - 1))) // 2
+    for source in sources:
+        thumb = ImageOps.fit(source.convert("RGB"), (side, side), Image.Resampling.LANCZOS)
+        image.paste(thumb, (x, h // 8))
+        x += side + gap
+    draw = ImageDraw.Draw(image, "RGBA")
+    text = "Blend of " + " + ".join(names) + (f": {instruction}" if instruction else "")
+    font_size = max(12, min(min(w, h) // 20, w // 24))
+    font = _font(font_size)
+    margin = max(8, min(w, h) // 16)
+    lines = _wrap(text[:_MAX_PROMPT_CHARS], font, w - 2 * margin, 4)
+    _draw_centred(draw, lines, font, (margin, h // 8 + side + gap, w - margin, h - margin))
+    _badge(draw, label, size)
+    return image

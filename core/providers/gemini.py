@@ -24,7 +24,15 @@ from core.errors import InputError, ProviderTimeout, ProviderUnavailable, RateLi
 from core.media import audio, images
 from core.providers.base import ProviderLimits, Speech
 from core.redact import Redactor
-from core.requests import EditRequest, ImagineRequest, SpeakRequest
+from core.requests import (
+    ASPECT_SIZES,
+    BlendRequest,
+    EditRequest,
+    ImagineRequest,
+    SpeakRequest,
+    UpscaleRequest,
+    VaryRequest,
+)
 from core.settings import Settings
 from core.voices import VOICES, Voice
 
@@ -38,6 +46,15 @@ MAX_RETRY_WAIT_S = 60.0
 _OLD_TTS = re.compile(r"gemini-(2\.5|3\.1)-")
 _OLD_IMAGE = re.compile(r"gemini-2\.")
 _RETRY_IN = re.compile(r"retry in ([0-9.]+)\s*s", re.IGNORECASE)
+# Output sizes (imageConfig.imageSize) per image model family; 2.5 has none (always 1K).
+_SIZES = (("flash-lite-image", ("512", "1K")), ("pro-image", ("1K", "2K", "4K")), ("gemini-2.", ("1K",)))
+ALL_SIZES = ("512", "1K", "2K", "4K")
+VARY_TEXT = ("Create a variation of this image: keep the same composition and subject, and change the details."
+             " It was drawn from this prompt: {prompt}")
+VARY_PLAIN = "Create a variation of this image: keep the same composition and subject, and change the details."
+UPSCALE_TEXT = ("Re-render this exact image at a higher resolution. Keep the composition, subject, colours and"
+                " layout exactly the same; only add fine detail.")
+BLEND_TEXT = "Blend these images into one picture that combines their subjects and styles."
 
 
 def style_in_metadata(model: str) -> bool:
@@ -45,11 +62,17 @@ def style_in_metadata(model: str) -> bool:
     return _OLD_TTS.search(model) is None
 
 
+def image_sizes(image_model: str) -> tuple[str, ...]:
+    return next((sizes for marker, sizes in _SIZES if marker in image_model), ALL_SIZES)
+
+
 def limits_for(tts_model: str, image_model: str) -> ProviderLimits:
     return ProviderLimits(
         max_text_chars=4000,
         max_references=3 if _OLD_IMAGE.search(image_model) else 14,
         max_speakers=1 if "lite-tts" in tts_model else 2,
+        image_sizes=image_sizes(image_model),
+        image_model=image_model,
     )
 
 
@@ -92,14 +115,13 @@ def speech_call(req: SpeakRequest, model: str) -> tuple[list[types.Content], typ
     return [types.Content(role="user", parts=parts)], config
 
 
-def image_call(prompt: str, inputs: tuple[bytes, ...], aspect: str | None
-               ) -> tuple[list[types.Content], types.GenerateContentConfig]:
+def image_call(prompt: str, inputs: tuple[bytes, ...], aspect: str | None, size: str | None = None,
+               seed: int | None = None) -> tuple[list[types.Content], types.GenerateContentConfig]:
+    """Images first, in order, then the text, in one user turn; size and shape in imageConfig."""
     parts = [types.Part.from_bytes(data=data, mime_type=images.sniff(data) or "image/png") for data in inputs]
     parts.append(types.Part(text=prompt))
-    config = types.GenerateContentConfig(
-        response_modalities=["TEXT", "IMAGE"],
-        image_config=types.ImageConfig(aspect_ratio=aspect) if aspect else None,
-    )
+    wanted = types.ImageConfig(aspect_ratio=aspect, image_size=size) if aspect or size else None
+    config = types.GenerateContentConfig(response_modalities=["TEXT", "IMAGE"], image_config=wanted, seed=seed)
     return [types.Content(role="user", parts=parts)], config
 
 
@@ -261,8 +283,24 @@ class GeminiProvider:
         blob = await self._generate(self.tts_model, contents, config, "audio")
         return audio.speech_from_model(blob.data or b"", blob.mime_type or "")
 
-    async def imagine(self, request: ImagineRequest) -> bytes:
-        contents, config = image_call(request.prompt, request.references, request.aspect)
+    async def imagine(self, request: ImagineRequest, *, seed: int | None = None) -> bytes:
+        contents, config = image_call(request.prompt, request.references, request.aspect, request.size, seed)
+        return await self._image(contents, config)
+
+    async def vary(self, request: VaryRequest, *, seed: int | None = None) -> bytes:
+        text = VARY_TEXT.format(prompt=request.prompt) if request.prompt else VARY_PLAIN
+        aspect = images.nearest_aspect(request.image, ASPECT_SIZES)
+        return await self._image(*image_call(text, (request.image,), aspect, request.size, seed))
+
+    async def upscale(self, request: UpscaleRequest) -> bytes:
+        aspect = images.nearest_aspect(request.image, ASPECT_SIZES)
+        return await self._image(*image_call(UPSCALE_TEXT, (request.image,), aspect, request.size))
+
+    async def blend(self, request: BlendRequest) -> bytes:
+        text = request.instruction or BLEND_TEXT
+        return await self._image(*image_call(text, request.images, request.aspect, request.size))
+
+    async def _image(self, contents: list[types.Content], config: types.GenerateContentConfig) -> bytes:
         blob = await self._generate(self.image_model, contents, config, "image")
         return blob.data or b""
 

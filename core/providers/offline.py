@@ -9,14 +9,27 @@ from __future__ import annotations
 import asyncio
 from io import BytesIO
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.errors import InputError
 from core.media import audio
+from core.media.images import nearest_aspect
 from core.providers.base import ProviderLimits, Speech
-from core.providers.cards import apply_edit, preview_card, relabel
+from core.providers.cards import apply_edit, blend_card, preview_card, relabel
 from core.providers.espeak import synthesize
-from core.requests import ASPECT_SIZES, DEFAULT_ASPECT, EditRequest, ImagineRequest, Speaker, SpeakRequest
+from core.requests import (
+    ASPECT_SIZES,
+    DEFAULT_ASPECT,
+    IMAGE_SIZES,
+    BlendRequest,
+    EditRequest,
+    ImagineRequest,
+    Speaker,
+    SpeakRequest,
+    UpscaleRequest,
+    VaryRequest,
+    size_of,
+)
 from core.voices import VOICES, Voice, canonical_voice, speaker_names, split_dialogue
 
 TURN_GAP_S = 0.25
@@ -52,11 +65,14 @@ def _with_thumbnail(image: Image.Image, reference: bytes) -> Image.Image:
     return image
 
 
-def _size(aspect: str | None) -> tuple[int, int]:
+def _size(aspect: str | None, size: str | None = None) -> tuple[int, int]:
+    """Pixels for a ratio at an output size: 1:1 is 1024x1024 at 1K, 2048x2048 at 2K."""
     try:
-        return ASPECT_SIZES[aspect or DEFAULT_ASPECT]
+        w, h = ASPECT_SIZES[aspect or DEFAULT_ASPECT]
     except KeyError:
         raise InputError(f"Unsupported aspect ratio “{aspect}”. Try one of: " + ", ".join(ASPECT_SIZES)) from None
+    scale = IMAGE_SIZES.get(size or "1K", 1.0)
+    return round(w * scale), round(h * scale)
 
 
 def _voice_for_turns(turns: list[tuple[str, str]], speakers: tuple[Speaker, ...]) -> dict[str, str]:
@@ -80,8 +96,8 @@ def _speak(request: SpeakRequest) -> Speech:
     return audio.concat(spoken, gap_s=TURN_GAP_S)
 
 
-def _imagine(request: ImagineRequest) -> bytes:
-    card = preview_card(request.prompt, _size(request.aspect))
+def _imagine(request: ImagineRequest, seed: int | None = None) -> bytes:
+    card = preview_card(request.prompt, _size(request.aspect, request.size), seed=seed)
     if request.references:
         card = _with_thumbnail(card, request.references[0])
     return _png(card)
@@ -98,6 +114,25 @@ def _edit(request: EditRequest) -> bytes:
 def label_preview(data: bytes) -> bytes:
     """Blocking: the OFFLINE PREVIEW badge on a finished image, drawn last so nothing covers it."""
     return _png(relabel(_open(data, "edited image")))
+def _vary(request: VaryRequest, seed: int | None) -> bytes:
+    """The source recoloured by the seed and captioned, at the asked size and the source's shape."""
+    size = _size(nearest_aspect(request.image, ASPECT_SIZES), size_of(request))
+    source = _open(request.image, "image")
+    note = f"Variation {seed % 1000 if seed is not None else ''}".strip()
+    return _png(apply_edit(source, f"{note}: {request.prompt}" if request.prompt else note, size=size))
+
+
+def _upscale(request: UpscaleRequest) -> bytes:
+    """The same picture at the next size: resampled, so the composition is exactly kept."""
+    size = _size(nearest_aspect(request.image, ASPECT_SIZES), request.size)
+    source = _open(request.image, "image").convert("RGB")
+    return _png(ImageOps.fit(source, size, Image.Resampling.LANCZOS))
+
+
+def _blend(request: BlendRequest) -> bytes:
+    names = list(request.names) or [f"image {n}" for n in range(1, len(request.images) + 1)]
+    sources = [_open(data, "image") for data in request.images]
+    return _png(blend_card(sources, names, request.instruction, _size(request.aspect, request.size)))
 
 
 class OfflineProvider:
@@ -113,8 +148,17 @@ class OfflineProvider:
     async def speak(self, request: SpeakRequest) -> Speech:
         return await asyncio.to_thread(_speak, request)
 
-    async def imagine(self, request: ImagineRequest) -> bytes:
-        return await asyncio.to_thread(_imagine, request)
+    async def imagine(self, request: ImagineRequest, *, seed: int | None = None) -> bytes:
+        return await asyncio.to_thread(_imagine, request, seed)
+
+    async def vary(self, request: VaryRequest, *, seed: int | None = None) -> bytes:
+        return await asyncio.to_thread(_vary, request, seed)
+
+    async def upscale(self, request: UpscaleRequest) -> bytes:
+        return await asyncio.to_thread(_upscale, request)
+
+    async def blend(self, request: BlendRequest) -> bytes:
+        return await asyncio.to_thread(_blend, request)
 
     async def edit(self, request: EditRequest) -> bytes:
         return await asyncio.to_thread(_edit, request)
