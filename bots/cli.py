@@ -201,8 +201,8 @@ def blend(
     if inputs and not Path(inputs[-1]).is_file():
         instruction = inputs.pop()  # the last word is the instruction unless it names a file
     paths = [Path(p) for p in inputs]
-    request = BlendRequest(images=tuple(_read(p, settings, "image to blend") for p in paths), instruction=instruction, aspect=aspect,
-                           size=size, names=tuple(p.name for p in paths))
+    request = BlendRequest(images=tuple(_read(p, settings, "image to blend") for p in paths),
+                           instruction=instruction, aspect=aspect, size=size, names=tuple(p.name for p in paths))
     _run(settings, lambda: generate_to_file(settings, request, image_output_path(output), err))
 
 

@@ -124,8 +124,8 @@ async def generate_to_file(settings: Settings, request: Request, path: Path, con
     if cells:
         failed = getattr(result, "failed", 0)
         note = f"; {failed} of {len(cells) + failed} could not be drawn" if failed else ""
-        console.print(f"wrote {escape(cell_path(path, 1).name)} … {escape(cell_path(path, len(cells)).name)} beside it{note}",
-                      highlight=False)
+        first, last = escape(cell_path(path, 1).name), escape(cell_path(path, len(cells)).name)
+        console.print(f"wrote {first} … {last} beside it{note}", highlight=False)
     return result
 
 

@@ -202,7 +202,7 @@ class Studio:
         self._check_image(raw)
         if request.mask is not None:
             raw = await asyncio.to_thread(images.composite_masked, request.image, raw, request.mask)
-            if offline:  # the source pasted back outside the mask may cover the preview's label
+            if provider.offline:  # the source pasted back outside the mask may cover the preview's label
                 from core.providers.offline import label_preview
 
                 raw = await asyncio.to_thread(label_preview, raw)

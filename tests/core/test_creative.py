@@ -8,14 +8,14 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from core.emulator.app import Emulator
-from core.emulator.faults import Fault
 from PIL import Image
 
 from core.errors import InputError, SafetyBlocked
 from core.requests import BlendRequest, ImagineRequest, Parent, PickRequest, UpscaleRequest, VaryRequest
 from core.results import ImageResult, Result
 from core.studio import Studio, open_studio
+from emulator.app import Emulator
+from emulator.faults import Fault
 from tests.core.conftest import ORIGIN, REQUESTER, gemini_settings
 from tests.fakes.media import image_size, png
 
