@@ -64,6 +64,14 @@ def is_text(value: str) -> bool:
     return "\x00" not in value and not any("\ud800" <= ch <= "\udfff" for ch in value)
 
 
+def strip_controls(text: str) -> str:
+    """Terminal escapes and control characters gone, line breaks kept (for multi-line echoes)."""
+    if not is_text(text):
+        text = text.encode("utf-8", "replace").decode("utf-8", "replace").replace("\x00", "")
+    text = _ESCAPES.sub("", text.replace("\r\n", "\n"))
+    return "".join(ch for ch in text if ch == "\n" or _category(ch) not in ("Cc", "Cf"))
+
+
 def inert(text: str) -> str:
     """One line with no controls, no live mentions and no markdown or Slack links; not shortened."""
     if not is_text(text):

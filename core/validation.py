@@ -179,5 +179,6 @@ async def _edit(req: EditRequest, limits: ProviderLimits) -> EditRequest:
     mask = None
     if req.mask is not None:
         (mask,) = await _images((req.mask,), limits, "mask")
+        await asyncio.to_thread(images.check_mask, mask)
     refs = await _images(req.references, limits, "reference image")
     return dataclasses.replace(req, image=source, instruction=instruction, mask=mask, references=refs, aspect=aspect)

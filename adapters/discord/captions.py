@@ -5,14 +5,15 @@ from __future__ import annotations
 from core.jobs.model import Job, JobState, Progress
 from core.requests import EditRequest, ImagineRequest, SpeakRequest
 from core.results import Result
+from core.text import excerpt
 
 MAX_ECHO = 300
 WORKING = {"speak": "🗣️ Recording…", "imagine": "🎨 Drawing…", "edit": "🖌️ Editing…"}
 
 
 def _short(text: str, limit: int = MAX_ECHO) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """User words on one line, inert (no pings, links or control codes), cut with an ellipsis."""
+    return excerpt(text, limit)
 
 
 def progress_text(kind: str, progress: Progress) -> str | None:

@@ -11,6 +11,7 @@ from adapters.media import download
 from core.errors import InputError
 from core.media.images import SUPPORTED, sniff
 from core.results import ImageResult
+from core.text import excerpt
 
 MAX_INPUT_BYTES = 20 * 1024 * 1024  # what the image model accepts inline
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif")
@@ -30,15 +31,15 @@ def _looks_like_image(att: discord.Attachment) -> bool:
     return kind in SUPPORTED or (not kind and att.filename.lower().endswith(IMAGE_EXTENSIONS))
 
 
-def check_attachment(att: discord.Attachment, what: str = "image") -> ImageSource:
+def check_attachment(att: discord.Attachment, what: str = "image", max_bytes: int = MAX_INPUT_BYTES) -> ImageSource:
     """Refuse the wrong kind of file, or one too large, before downloading anything."""
     if not _looks_like_image(att):
         shown = att.content_type or att.filename.rsplit(".", 1)[-1]
-        raise InputError(f"The {what} “{att.filename[:60]}” isn't an image ({shown[:30]}). "
+        raise InputError(f"The {what} “{excerpt(att.filename, 60)}” isn't an image ({excerpt(shown, 30)}). "
                          "Attach a PNG, JPEG, WebP or GIF.")
-    if att.size > MAX_INPUT_BYTES:
+    if att.size > max_bytes:
         raise InputError(f"The {what} is {att.size / (1024 * 1024):.1f} MB; the limit is "
-                         f"{MAX_INPUT_BYTES // (1024 * 1024)} MB. Attach a smaller one.")
+                         f"{max_bytes / (1024 * 1024):g} MB. Attach a smaller one.")
     return ImageSource(url=att.url, size=att.size)
 
 
@@ -69,12 +70,13 @@ async def fetch(client: discord.Client, source: ImageSource, what: str = "image"
             raise InputError("That image is no longer in my records, so I can't edit it.")
         return result.data, source.job_id
     assert source.url is not None
-    data = await download(svc.http, source.url, allowed_hosts=svc.media_hosts, max_bytes=MAX_INPUT_BYTES, what=what)
+    data = await download(svc.http, source.url, allowed_hosts=svc.media_hosts, max_bytes=svc.settings.max_input_bytes,
+                          what=what, timeout_s=svc.settings.download_timeout_s)
     if sniff(data) is None:
         raise InputError(f"The {what} isn't a picture I can read. Attach a PNG, JPEG, WebP or GIF.")
     return data, None
 
 
 async def read_attachment(client: discord.Client, att: discord.Attachment, what: str = "image") -> bytes:
-    data, _ = await fetch(client, check_attachment(att, what), what)
+    data, _ = await fetch(client, check_attachment(att, what, services(client).settings.max_input_bytes), what)
     return data

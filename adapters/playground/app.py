@@ -22,7 +22,7 @@ from aiohttp.typedefs import Middleware
 
 from adapters.playground.hub import Hub, PlaygroundHook
 from adapters.playground.routes import Routes
-from adapters.playground.uploads import MAX_UPLOAD_BYTES, UploadStore
+from adapters.playground.uploads import UploadStore
 from core.errors import StudioError
 from core.settings import Settings
 from core.studio import Studio
@@ -120,12 +120,12 @@ class Playground:
         self.token = token or None
         self.hub = Hub()
         self.hook = PlaygroundHook(self.hub)
-        self.uploads = UploadStore(settings.data_dir / "playground" / "uploads")
+        self.uploads = UploadStore(settings.data_dir / "playground" / "uploads", settings.max_input_bytes)
         self._runner: web.AppRunner | None = None
         self.url: str | None = None
 
     def app(self, studio: Studio) -> web.Application:
-        app = web.Application(client_max_size=MAX_UPLOAD_BYTES + 1024 * 1024,
+        app = web.Application(client_max_size=self.uploads.max_bytes + 1024 * 1024,
                               middlewares=[guard(self.token, is_loopback(self.host))])
         Routes(studio, self.hub, self.uploads).add_to(app)
         app.on_shutdown.append(self.hub.close_all)

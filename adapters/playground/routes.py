@@ -15,7 +15,7 @@ from aiohttp import hdrs, web
 from adapters.delivery import submit_and_track
 from adapters.playground.entries import Entry, job_entry, upload_entry
 from adapters.playground.hub import CHANNEL, PLATFORM, Hub, QuietReply, RequestReply
-from adapters.playground.uploads import MAX_UPLOAD_BYTES, UploadStore
+from adapters.playground.uploads import UploadStore
 from core.commands import HELP, Help, parse, parse_edit
 from core.errors import InputError, StudioError
 from core.jobs.model import Job, JobState
@@ -170,8 +170,9 @@ class Routes:
 
     async def upload(self, request: web.Request) -> web.Response:
         """The raw image bytes as the body (file picker, drop or paste); ``?name=`` keeps the file name."""
-        if request.content_length is not None and request.content_length > MAX_UPLOAD_BYTES:
-            return _error(f"That image is over {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.", 413)
+        cap = self.uploads.max_bytes
+        if request.content_length is not None and request.content_length > cap:
+            return _error(f"That image is over {cap / (1024 * 1024):g} MB.", 413)
         data = await request.read()
         try:
             upload = await asyncio.to_thread(self.uploads.add, data, request.query.get("name", "image"))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from core.jobs.files import write_atomic
 from core.media import images
+from core.text import excerpt
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_SIDE = 2048
@@ -35,14 +36,15 @@ class Upload:
 class UploadStore:
     """``<id>.img`` holds the bytes, ``<id>.json`` what they are. Blocking: call from a worker thread."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, max_bytes: int = MAX_UPLOAD_BYTES) -> None:
         self.root = root
+        self.max_bytes = max_bytes
 
     def add(self, data: bytes, name: str) -> Upload:
         """Normalise (upright, bounded) and keep an image; raises InputError for anything else."""
         clean = images.prepare_input(data, max_side=MAX_SIDE, what="image")
         width, height = images.size_of(clean)
-        upload = Upload(id=secrets.token_hex(6), name=Path(name or "image").name[:120],
+        upload = Upload(id=secrets.token_hex(6), name=excerpt(Path(name or "image").name, 120) or "image",
                         mime_type=images.sniff(clean) or "image/png", width=width, height=height,
                         created_at=time.time())
         write_atomic(self.root / f"{upload.id}.img", clean)

@@ -74,7 +74,8 @@ class SlackAdapter:
         secret_value = settings.slack_signing_secret
         self.signing_secret = secret_value.get_secret_value() if secret_value else ""
         self.port = settings.slack_port
-        self.sources = Sources(settings.media_hosts)
+        self.sources = Sources(settings.media_hosts, max_bytes=settings.max_input_bytes,
+                               timeout_s=settings.download_timeout_s)
         self.app: AsyncApp | None = None
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None

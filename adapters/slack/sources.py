@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
-from adapters.media import download
+from adapters.media import DEFAULT_TIMEOUT_S, download
 from adapters.slack.reply import PLATFORM, job_id_from_filename, ref
 from adapters.slack.workspaces import WorkspaceClient
 from core.errors import InputError
@@ -77,7 +77,10 @@ def first_image(files: list[SlackFile]) -> SlackFile | None:
 
 
 class Sources:
-    def __init__(self, extra_hosts: tuple[str, ...]) -> None:
+    def __init__(self, extra_hosts: tuple[str, ...], *, max_bytes: int = MAX_IMAGE_BYTES,
+                 timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        self._max_bytes = max_bytes
+        self._timeout_s = timeout_s
         self._hosts = SLACK_FILE_HOSTS + extra_hosts
         self._seen: OrderedDict[str, list[SlackFile]] = OrderedDict()
         self._session: aiohttp.ClientSession | None = None
@@ -120,11 +123,12 @@ class Sources:
                 return source
         if not file.is_image:
             first_image([file])
-        if file.size > MAX_IMAGE_BYTES:
-            raise InputError(f"That image is larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MB.")
+        if file.size > self._max_bytes:
+            raise InputError(f"That image is larger than {self._max_bytes / (1024 * 1024):g} MB.")
         if self._session is None:
             self._session = aiohttp.ClientSession()
-        data = await download(self._session, file.url, allowed_hosts=self._hosts, max_bytes=MAX_IMAGE_BYTES,
+        data = await download(self._session, file.url, allowed_hosts=self._hosts, max_bytes=self._max_bytes,
+                              timeout_s=self._timeout_s,
                               headers={"Authorization": f"Bearer {await client.fresh_token()}"})
         return Source(data)
 

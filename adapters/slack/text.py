@@ -6,6 +6,7 @@ import html
 import re
 
 from core.requests import EditRequest, ImagineRequest, Request, SpeakRequest
+from core.text import strip_controls
 
 # <@U123>, <@U123|ada>, <!here>, <!subteam^S1|@team>, <#C1|general>, <https://x|label>
 _TOKEN = re.compile(r"<([@#!])?([^<>|]*)(?:\|([^<>]*))?>")
@@ -46,7 +47,7 @@ def escape(text: str) -> str:
 
 def quote(text: str, limit: int = _MAX_ECHO) -> str:
     """User text shortened and escaped, for an echo in a message."""
-    text = "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
+    text = "\n".join(" ".join(line.split()) for line in strip_controls(text).splitlines() if line.strip())
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return escape(text)

@@ -18,6 +18,7 @@ from core.results import ImageResult
 MAX_PIXELS = 50_000_000
 PNG_LIMIT_BYTES = 7 * 1024 * 1024  # above this prepare_input falls back to JPEG
 MIN_SIDE = 64
+MASK_THRESHOLD = 16  # a mask whose brightest pixel is darker than this selects nothing
 SUPPORTED = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif"})
 _HEIC_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"})
 _HEIF_BRANDS = frozenset({b"mif1", b"msf1", b"heif"})
@@ -228,6 +229,15 @@ def _mask_to_l(mask: Image.Image) -> Image.Image:
         if rgb_uniform and alpha_varies:
             return mask.getchannel("A")
     return mask.convert("L")
+
+
+def check_mask(data: bytes) -> None:
+    """Refuse a mask that selects nothing (all black, or fully transparent): the edit would change nothing."""
+    stencil = _mask_to_l(load(data, what="mask"))
+    extrema = stencil.getextrema()
+    high = extrema[1]
+    if isinstance(high, (int, float)) and high < MASK_THRESHOLD:
+        raise InputError("The mask selects nothing: it is all black. Paint white where the image should change.")
 
 
 def composite_masked(source: bytes, edited: bytes, mask: bytes, *, feather: float | None = None) -> bytes:
