@@ -15,6 +15,9 @@ from core.requests import ImagineRequest, SpeakRequest
 
 MENTION_HELP = ("Mention me in the thread of an image with what to change (e.g. make it night), "
                 "or use /speak and /imagine. Try /speak help or /imagine help.")
+DM_HELP = ("Send me an image with what to change (e.g. make it night), or use /speak and /imagine here. "
+           "Try /speak help or /imagine help.")
+_USER_POSTS = (None, "file_share", "thread_broadcast")
 
 
 SPEECH_FORMAT = "mp3"  # Slack's inline player plays MP3/M4A, not Ogg Opus; --format ogg|wav still works
@@ -54,15 +57,31 @@ class Commands:
 
     async def on_mention(self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext) -> None:
         """A mention on or under an image is an edit: the mention's words are the instruction."""
+        await self._edit(event, body, context, without_mention(str(event.get("text", "")), context.bot_user_id))
+
+    async def on_message(self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext) -> None:
+        """Remember shared files (no history call later); in a DM with the bot, words are an edit."""
+        if event.get("files"):
+            self.flow.sources.remember(str(event.get("channel", "")), event)
+        if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype") not in _USER_POSTS:
+            return
+        text = plain(str(event.get("text", "")))
+        if text:  # an image alone waits for the words that say what to change
+            await self._edit(event, body, context, text, dm=True)
+
+    async def _edit(self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext, text: str, *,
+                    dm: bool = False) -> None:
         key = dedupe_key("event", str(body.get("event_id", "")))
         if not await self.flow.first_delivery(key):
             return
         channel, ts = str(event.get("channel", "")), str(event.get("ts", ""))
         thread = event.get("thread_ts")
-        origin = origin_of(body.get("team_id") or context.team_id, channel, thread=thread or ts, message=ts)
+        # in a channel the edit answers in the thread; in a DM, where the words were written
+        origin = origin_of(body.get("team_id") or context.team_id, channel, thread=thread if dm else thread or ts,
+                           message=ts)
         client = self.flow.client(origin.workspace)
         user = str(event.get("user", ""))
-        text = without_mention(str(event.get("text", "")), context.bot_user_id)
+        sources, studio = self.flow.sources, self.flow.studio
         try:
             request = parse_edit(text, b"")  # the words first: a typo costs no download
             if isinstance(request, Help):
@@ -70,11 +89,13 @@ class Commands:
                 return
             image = first_image(files_of(event))
             if image is not None:
-                source = await self.flow.sources.for_file(self.flow.studio, client, image)
+                source = await sources.for_file(studio, client, image)
             elif thread:
-                source = await self.flow.sources.for_thread(self.flow.studio, client, channel, str(thread))
+                source = await sources.for_thread(studio, client, channel, str(thread))
+            elif dm and (latest := await sources.latest_in(studio, client, channel)) is not None:
+                source = latest
             else:
-                raise InputError(MENTION_HELP)
+                raise InputError(DM_HELP if dm else MENTION_HELP)
         except StudioError as err:
             await self.flow.refuse(origin, user, err)
             return
@@ -83,8 +104,3 @@ class Commands:
         job = await self.flow.submit(request, requester_of(user), origin, key=key, parent_id=source.parent_id)
         if job is not None:
             await self.flow.tell(origin, user, WORKING)
-
-    async def on_message(self, event: dict[str, Any]) -> None:
-        """Remember shared files, so a later mention in their thread needs no history call."""
-        if event.get("files"):
-            self.flow.sources.remember(str(event.get("channel", "")), event)

@@ -114,6 +114,17 @@ class Sources:
                              "or use the message's ⋯ menu → Edit image.")
         return await self.for_file(studio, client, file)
 
+    async def latest_in(self, studio: Studio, client: WorkspaceClient, channel: str) -> Source | None:
+        """The newest image in a conversation (a DM): a file someone shared there, or our latest result."""
+        shared = next(((k, f) for k, files in reversed(self._seen.items()) if k.startswith(f"{channel}:")
+                       for f in files if f.is_image), None)
+        for job in reversed(await studio.recent(PLATFORM, channel=channel, limit=20)):
+            if shared is not None and float(shared[0].split(":", 1)[1]) > job.created_at:
+                break
+            if (source := await _result_source(studio, job)) is not None:
+                return source
+        return None if shared is None else await self.for_file(studio, client, shared[1])
+
     async def for_file(self, studio: Studio, client: WorkspaceClient, file: SlackFile) -> Source:
         """A Slack file's bytes; one of our own results is read from disk instead of downloaded."""
         job_id = job_id_from_filename(file.name)

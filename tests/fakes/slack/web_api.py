@@ -86,6 +86,7 @@ class FakeSlack(OAuthMethods):
     ephemerals: list[dict[str, Any]] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)  # posts to response_url
     views: list[dict[str, Any]] = field(default_factory=list)
+    homes: dict[str, dict[str, Any]] = field(default_factory=dict)  # App Home views by user
     share_async: bool = False  # like real Slack: completeUploadExternal returns before the share exists
     outside: set[str] = field(default_factory=set)  # channels the bot is not a member of
 
@@ -355,6 +356,11 @@ class FakeSlack(OAuthMethods):
         view = dict(args.get("view") or {})
         view["id"] = self.new_id("V")
         self.views.append({"trigger_id": args.get("trigger_id"), "view": view})
+        return {"ok": True, "view": view}
+
+    def _m_views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        view = dict(args.get("view") or {}) | {"id": self.new_id("V")}
+        self.homes[str(args.get("user_id"))] = view
         return {"ok": True, "view": view}
 
     # -- non-API endpoints ---------------------------------------------------------------------------------
