@@ -30,6 +30,7 @@ from adapters.slack.handlers import Commands
 from adapters.slack.home import Home
 from adapters.slack.installs import SlackStores
 from adapters.slack.interactions import Interactions
+from adapters.slack.references import References
 from adapters.slack.reply import PLATFORM, SlackHook
 from adapters.slack.sources import Sources
 from adapters.slack.workspaces import DEFAULT_API_URL, InstalledTokens, StaticTokens, Workspaces, web_client
@@ -102,8 +103,10 @@ class SlackAdapter:
             app = AsyncApp(client=web_client(self.base_url, self.bot_token), signing_secret=self.signing_secret,
                            logger=log)
         flow = Flow(studio, self.workspaces, self.sources)
-        Commands(flow).register(app)
+        references = References(flow)
+        Commands(flow, references).register(app)
         Interactions(flow).register(app)
+        references.register(app)
         Home(flow).register(app)
         return app
 

@@ -13,10 +13,16 @@ from typing import Any
 RETRY = "sb_retry"
 EDIT = "sb_edit"
 DELETE = "sb_delete"
-EDIT_SHORTCUT = "edit_image"  # the message shortcut's callback_id (manifest.yml)
+EDIT_SHORTCUT = "edit_image"  # the message shortcuts' callback_ids (manifest.yml)
+IMAGINE_SHORTCUT = "imagine_from_image"
 EDIT_MODAL = "sb_edit_modal"
+IMAGINE_MODAL = "sb_imagine_modal"
 INSTRUCTION_BLOCK = "instruction"
 INSTRUCTION_ACTION = "instruction"
+MASK_BLOCK = "mask"
+MASK_ACTION = "mask"
+USE_PARENT = "sb_use_parent"  # "/imagine in a thread": use the parent's image, or not
+SKIP_PARENT = "sb_skip_parent"
 
 Block = dict[str, Any]
 
@@ -75,27 +81,56 @@ def result_buttons(state: ButtonState, *, image: bool) -> list[Block]:
     return [{"type": "actions", "block_id": "sb_result", "elements": elements}]
 
 
-def edit_modal(target: EditTarget, *, hint: str = "") -> dict[str, Any]:
-    """Asks what to change; the answer arrives as a ``view_submission`` for ``EDIT_MODAL``."""
-    blocks: list[Block] = [{
-        "type": "input", "block_id": INSTRUCTION_BLOCK,
-        "label": {"type": "plain_text", "text": "What should change?"},
-        "element": {"type": "plain_text_input", "action_id": INSTRUCTION_ACTION, "multiline": True,
-                    "max_length": 2000,
-                    "placeholder": {"type": "plain_text", "text": "e.g. make it night --aspect 16:9"}},
-    }]
-    if hint:
-        blocks.append({"type": "context", "elements": [{"type": "plain_text", "text": hint[:150]}]})
-    return {
-        "type": "modal", "callback_id": EDIT_MODAL, "private_metadata": target.encode(),
-        "title": {"type": "plain_text", "text": "Edit image"},
-        "submit": {"type": "plain_text", "text": "Edit"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": blocks,
+def _text_input(label: str, placeholder: str) -> Block:
+    return {"type": "input", "block_id": INSTRUCTION_BLOCK, "label": {"type": "plain_text", "text": label},
+            "element": {"type": "plain_text_input", "action_id": INSTRUCTION_ACTION, "multiline": True,
+                        "max_length": 2000, "placeholder": {"type": "plain_text", "text": placeholder}}}
+
+
+def _modal(callback_id: str, target: EditTarget, title: str, submit: str, blocks: list[Block]) -> dict[str, Any]:
+    return {"type": "modal", "callback_id": callback_id, "private_metadata": target.encode(),
+            "title": {"type": "plain_text", "text": title}, "submit": {"type": "plain_text", "text": submit},
+            "close": {"type": "plain_text", "text": "Cancel"}, "blocks": blocks}
+
+
+def edit_modal(target: EditTarget) -> dict[str, Any]:
+    """Asks what to change, and optionally for a mask; the answer is a ``view_submission`` for ``EDIT_MODAL``."""
+    mask: Block = {
+        "type": "input", "block_id": MASK_BLOCK, "optional": True,
+        "label": {"type": "plain_text", "text": "Mask (optional)"},
+        "hint": {"type": "plain_text", "text": "An image the same shape: white where it may change, black where "
+                                               "it must stay as it is."},
+        "element": {"type": "file_input", "action_id": MASK_ACTION, "filetypes": ["png", "jpg", "jpeg", "webp"],
+                    "max_files": 1},
     }
+    return _modal(EDIT_MODAL, target, "Edit image", "Edit",
+                  [_text_input("What should change?", "e.g. make it night --aspect 16:9"), mask])
+
+
+def imagine_modal(target: EditTarget) -> dict[str, Any]:
+    """Asks for a prompt that uses the message's image as the reference."""
+    return _modal(IMAGINE_MODAL, target, "Imagine from image", "Imagine",
+                  [_text_input("What should I draw from it?", "e.g. the same cat as a knight --aspect 16:9")])
 
 
 def instruction_of(view: dict[str, Any]) -> str:
     values = view.get("state", {}).get("values", {})
     value = values.get(INSTRUCTION_BLOCK, {}).get(INSTRUCTION_ACTION, {}).get("value")
     return str(value or "")
+
+
+def mask_file_of(view: dict[str, Any]) -> dict[str, Any] | None:
+    """The file uploaded through the modal's mask input, as Slack describes it (``url_private``…)."""
+    values = view.get("state", {}).get("values", {})
+    files = values.get(MASK_BLOCK, {}).get(MASK_ACTION, {}).get("files") or []
+    return dict(files[0]) if files and isinstance(files[0], dict) else None
+
+
+def parent_offer(prompt: str, offer: str) -> list[Block]:
+    """``/imagine`` in a thread whose first message has an image: use it as the reference, or not."""
+    question = f"This thread has an image. Use it as the reference for _{prompt}_?"
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": question}},
+        {"type": "actions", "block_id": "sb_offer", "elements": [
+            _button("Use the image", USE_PARENT, offer, "primary"), _button("Just the prompt", SKIP_PARENT, offer)]},
+    ]

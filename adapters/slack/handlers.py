@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from adapters.slack.flow import WORKING, Flow, dedupe_key, origin_of, requester_of
+from adapters.slack.references import References
 from adapters.slack.sources import files_of, first_image
 from adapters.slack.text import escape, plain, without_mention
 from core.commands import Help, parse_edit, parse_imagine, parse_speak
@@ -28,8 +29,9 @@ def _parse(command: str, text: str) -> SpeakRequest | ImagineRequest | Help:
 
 
 class Commands:
-    def __init__(self, flow: Flow) -> None:
+    def __init__(self, flow: Flow, references: References) -> None:
         self.flow = flow
+        self.references = references
 
     def register(self, app: AsyncApp) -> None:
         app.command("/speak")(self.on_command)
@@ -48,12 +50,16 @@ class Commands:
         if isinstance(parsed, Help):
             await ack(escape(parsed.text))
             return
-        await ack(WORKING)  # Bolt answers Slack now; the rest runs after
-        channel = str(command.get("channel_id", ""))
-        origin = origin_of(command.get("team_id"), channel, thread=command.get("thread_ts") or None,
-                           response_url=command.get("response_url"))
+        channel, thread = str(command.get("channel_id", "")), command.get("thread_ts") or None
+        origin = origin_of(command.get("team_id"), channel, thread=thread, response_url=command.get("response_url"))
         requester = requester_of(str(command.get("user_id", "")), str(command.get("user_name", "")))
-        await self.flow.submit(parsed, requester, origin, key=dedupe_key("trigger", str(command.get("trigger_id"))))
+        key = dedupe_key("trigger", str(command.get("trigger_id")))
+        if isinstance(parsed, ImagineRequest) and thread:
+            await ack()  # Bolt answers Slack now; whether the thread has an image is looked up after
+            await self.references.offer_or_submit(parsed, requester, origin, key)
+            return
+        await ack(WORKING)  # Bolt answers Slack now; the rest runs after
+        await self.flow.submit(parsed, requester, origin, key=key)
 
     async def on_mention(self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext) -> None:
         """A mention on or under an image is an edit: the mention's words are the instruction."""

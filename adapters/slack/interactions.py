@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -20,9 +21,11 @@ from adapters.slack.blocks import (
     EditTarget,
     edit_modal,
     instruction_of,
+    mask_file_of,
 )
 from adapters.slack.flow import WORKING, Flow, dedupe_key, origin_of, requester_of
 from adapters.slack.sources import SlackFile, Source, files_of, first_image
+from adapters.slack.text import escape
 from adapters.slack.workspaces import WorkspaceClient
 from core.commands import Help, parse_edit
 from core.errors import InputError, StudioError
@@ -130,24 +133,7 @@ class Interactions:
     async def on_edit_shortcut(self, ack: AsyncAck, shortcut: dict[str, Any]) -> None:
         """Edit image on any message with a picture: ask what to change, then post in its thread."""
         await ack()
-        channel = str(shortcut["channel"]["id"])
-        message = shortcut.get("message") or {}
-        ts = str(shortcut.get("message_ts") or message.get("ts", ""))
-        thread = str(message.get("thread_ts") or ts)
-        user = str(shortcut["user"]["id"])
-        origin = origin_of(_team(shortcut), channel, thread=thread, response_url=shortcut.get("response_url"))
-        try:
-            image = first_image(files_of(message))
-        except InputError as err:
-            await self.flow.refuse(origin, user, err)
-            return
-        if image is None:
-            await self.flow.tell(origin, user, NO_IMAGE)
-            return
-        target = EditTarget(channel=channel, thread=thread, file_id=image.id, file_url=image.url,
-                            file_name=image.name, file_size=image.size)
-        await self.flow.client(origin.workspace).views_open(trigger_id=shortcut["trigger_id"],
-                                                            view=edit_modal(target))
+        await open_for_image(self.flow, shortcut, edit_modal)
 
     async def on_edit_submitted(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         """A bad instruction keeps the modal open with the reason; a good one closes it and queues the edit."""
@@ -164,26 +150,62 @@ class Interactions:
         target = EditTarget.decode(str(view.get("private_metadata") or "{}"))
         user = str(body["user"]["id"])
         origin = origin_of(_team(body), target.channel, thread=target.thread or None)
+        client = self.flow.client(origin.workspace)
         try:
-            source = await self._source(self.flow.client(origin.workspace), target)
+            source = await source_of(self.flow, client, target)
+            mask_file = mask_file_of(view)
+            mask = None if mask_file is None else \
+                (await self.flow.sources.for_file(self.flow.studio, client, SlackFile.from_api(mask_file))).image
         except StudioError as err:
             await self.flow.refuse(origin, user, err)
             return
-        request: EditRequest = dataclasses.replace(parsed, image=source.image)
+        request: EditRequest = dataclasses.replace(parsed, image=source.image, mask=mask)
         key = dedupe_key("view", str(view.get("id")))
         if await self.flow.submit(request, requester_of(body["user"]), origin, key=key, parent_id=source.parent_id):
             await self.flow.tell(origin, user, WORKING)
 
-    async def _source(self, client: WorkspaceClient, target: EditTarget) -> Source:
-        studio = self.flow.studio
-        if target.job:
-            job = await studio.job(target.job)
-            result = None if job is None else await studio.result_of(job)
-            if job is None or result is None:
-                raise InputError(GONE)
-            return Source(result.data, job.id)
-        file = SlackFile(target.file_id, target.file_name, "image/", target.file_url, target.file_size)
-        return await self.flow.sources.for_file(studio, client, file)
+
+
+async def source_of(flow: Flow, client: WorkspaceClient, target: EditTarget) -> Source:
+    """The image a modal was opened for: one of our results (from disk), or a Slack file."""
+    studio = flow.studio
+    if target.job:
+        job = await studio.job(target.job)
+        result = None if job is None else await studio.result_of(job)
+        if job is None or result is None:
+            raise InputError(GONE)
+        return Source(result.data, job.id)
+    file = SlackFile(target.file_id, target.file_name, "image/", target.file_url, target.file_size)
+    return await flow.sources.for_file(studio, client, file)
+
+
+async def open_for_image(flow: Flow, shortcut: dict[str, Any],
+                         modal: Callable[[EditTarget], dict[str, Any]]) -> None:
+    """A message shortcut on a picture opens ``modal`` for it; on a message without one, say so."""
+    target, problem = shortcut_target(shortcut)
+    channel = str(shortcut["channel"]["id"])
+    origin = origin_of(_team(shortcut), channel, thread=target.thread if target else None,
+                       response_url=shortcut.get("response_url"))
+    if problem or target is None:
+        await flow.tell(origin, str(shortcut["user"]["id"]), escape(problem))
+        return
+    await flow.client(origin.workspace).views_open(trigger_id=shortcut["trigger_id"], view=modal(target))
+
+
+def shortcut_target(shortcut: dict[str, Any]) -> tuple[EditTarget | None, str]:
+    """Where a message shortcut's result goes (the message's thread) and its image; or why there is none."""
+    channel = str(shortcut["channel"]["id"])
+    message = shortcut.get("message") or {}
+    ts = str(shortcut.get("message_ts") or message.get("ts", ""))
+    thread = str(message.get("thread_ts") or ts)
+    try:
+        image = first_image(files_of(message))
+    except InputError as err:
+        return None, err.user_message
+    if image is None:
+        return EditTarget(channel=channel, thread=thread), NO_IMAGE
+    return EditTarget(channel=channel, thread=thread, file_id=image.id, file_url=image.url, file_name=image.name,
+                      file_size=image.size), ""
 
 
 __all__ = ["Interactions"]

@@ -107,16 +107,20 @@ class Rig:
                                 "value": button["value"], "action_ts": "1700000001.0"}]}
         return await self.sender.interactive(payload)
 
-    async def shortcut(self, message: dict[str, Any], *, user: str = ALICE, channel: str = CHANNEL
-                       ) -> tuple[int, str, str]:
-        payload = {"type": "message_action", "callback_id": "edit_image", "trigger_id": self._next("trig."),
+    async def shortcut(self, message: dict[str, Any], *, user: str = ALICE, channel: str = CHANNEL,
+                       callback_id: str = "edit_image") -> tuple[int, str, str]:
+        payload = {"type": "message_action", "callback_id": callback_id, "trigger_id": self._next("trig."),
                    "team": {"id": TEAM}, "user": {"id": user, "username": user.lower()}, "channel": {"id": channel},
                    "message_ts": message["ts"], "message": message,
                    "response_url": self.fake.response_url(self._next("r"))}
         return await self.sender.interactive(payload)
 
-    async def submit_view(self, view: dict[str, Any], text: str, *, user: str = ALICE) -> tuple[int, str, str]:
-        state = {"values": {"instruction": {"instruction": {"type": "plain_text_input", "value": text}}}}
+    async def submit_view(self, view: dict[str, Any], text: str, *, user: str = ALICE,
+                          mask: dict[str, Any] | None = None) -> tuple[int, str, str]:
+        values: dict[str, Any] = {"instruction": {"instruction": {"type": "plain_text_input", "value": text}}}
+        if any(b.get("block_id") == "mask" for b in view.get("blocks", [])):
+            values["mask"] = {"mask": {"type": "file_input", "files": [mask] if mask else []}}
+        state = {"values": values}
         payload = {"type": "view_submission", "team": {"id": TEAM}, "user": {"id": user, "username": user.lower()},
                    "api_app_id": "A0FAKE", "trigger_id": self._next("trig."), "view": view | {"state": state}}
         return await self.sender.interactive(payload)

@@ -146,6 +146,13 @@ class FakeSlack(OAuthMethods):
                                           "subtype": "file_share"}, thread_ts)
         return msg
 
+    def user_file(self, content: bytes, *, name: str = "mask.png", mimetype: str = "image/png",
+                  user: str = "UALICE") -> dict[str, Any]:
+        """A file uploaded but not shared (a modal's file input): its description, as in view state."""
+        stored = StoredFile(self.new_id("F"), name, mimetype, content, user)
+        self.files[stored.id] = stored
+        return stored.info(self.base)
+
     def post_text(self, channel: str, text: str, *, user: str = "UALICE", thread_ts: str | None = None
                   ) -> dict[str, Any]:
         return self._add_message(channel, {"user": user, "text": text}, thread_ts)
