@@ -39,3 +39,34 @@ async def test_a_redelivered_event_envelope_makes_one_edit(tmp_path: Path) -> No
         await asyncio.sleep(0.3)
         assert len(await slack.jobs()) == 1 and len(slack.fake.completed_uploads()) == 1
 
+
+
+async def test_after_the_socket_drops_it_reconnects_and_no_event_is_lost_or_doubled(tmp_path: Path) -> None:
+    async with running(tmp_path, slack_app_token=SecretStr(APP_TOKEN)) as slack:
+        fake = slack.fake
+        photos = [fake.post_file(CHANNEL, png()) for _ in range(3)]
+        bodies = [slack.event_body(slack.mention_event("make it night", thread_ts=p["ts"])) for p in photos]
+        first = await fake.socket.send("events_api", bodies[0])
+        await asyncio.wait_for(first, 5)
+        # the second is handled and acked, but the ack is lost in the drop; the third is sent into the drop
+        second = await fake.socket.send("events_api", bodies[1])
+        second_id = (await asyncio.wait_for(second, 5))["envelope_id"]
+        await fake.socket.send("events_api", bodies[2])
+        await fake.socket.drop(lost=(second_id,))
+
+        await fake.wait_for(lambda: len(fake.calls_to("apps.connections.open")) == 2)
+        await fake.socket.connected()
+        assert fake.socket.connections == 2
+        assert len(fake.socket.redelivered) >= 1  # Slack's retries of what it did not see acked
+        for ack in fake.socket.redelivered:
+            await asyncio.wait_for(ack, 5)
+        fourth = fake.post_file(CHANNEL, png())
+        after = await fake.socket.send("events_api", slack.event_body(slack.mention_event("make it night",
+                                                                                          thread_ts=fourth["ts"])))
+        await asyncio.wait_for(after, 5)
+
+        await fake.next_upload(4)
+        jobs = await slack.delivered()
+        assert len(jobs) == 4 and len(fake.completed_uploads()) == 4
+        assert sorted(u.thread_ts or "" for u in fake.completed_uploads()) == sorted(
+            p["ts"] for p in [*photos, fourth])
