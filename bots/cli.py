@@ -136,8 +136,8 @@ def imagine(
     reference: Annotated[
         list[Path] | None, typer.Option("--reference", "-r", help="Reference image (repeatable).")
     ] = None,
-    count: Annotated[int, typer.Option("--count", "-n", help="1-4 candidates; 2-4 make a numbered grid and "
-                                       "write NAME-1 … NAME-4 beside it.")] = 1,
+    count: Annotated[int | None, typer.Option("--count", "-n", help="1-4 candidates; 2-4 make a numbered grid and "
+                                       "write NAME-1 … NAME-4 beside it.")] = None,
     size: Annotated[str | None, typer.Option("--size", help=f"Output size: {', '.join(IMAGE_SIZES)} "
                                              "(what the model offers).")] = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="Output image: .png, .jpg/.jpeg or .webp.")] = Path(

@@ -85,7 +85,7 @@ class ImagineRequest:
     aspect: str | None = None
     references: tuple[bytes, ...] = ()
     max_bytes: int | None = None
-    count: int = 1  # 2-4: candidates drawn in parallel and posted as one numbered grid
+    count: int | None = None  # 2-4: candidates in parallel, one numbered grid; None: the server default
     size: str | None = None  # 512 | 1K | 2K | 4K (None: the model's 1K)
     kind: ClassVar[str] = "imagine"
 

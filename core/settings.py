@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     image_workers: int = Field(2, ge=1, le=64)
     max_queue: int = Field(200, ge=1)
     user_requests_per_minute: int = Field(10, ge=0)
+    default_count: int = Field(1, ge=1, le=4)  # /imagine candidates when count is not given (each is billed)
 
     # Limits on what users send (see README "Limits and safety")
     max_input_mb: float = Field(20.0, gt=0, le=200)  # one image file, upload or download

@@ -46,8 +46,9 @@ LOCAL_PLATFORMS = ("cli", "playground")  # one trusted local user: no per-user l
 
 class Studio:
     def __init__(self, provider: Provider, journal: Journal, queue: JobQueue, results: ResultStore,
-                 pools: dict[str, int], limits: UserLimits | None = None) -> None:
+                 pools: dict[str, int], limits: UserLimits | None = None, default_count: int = 1) -> None:
         self.provider = provider
+        self.default_count = default_count
         self.limits = limits or UserLimits(0)
         self._inflight: dict[str, asyncio.Future[Job]] = {}
         self.journal = journal
@@ -102,8 +103,10 @@ class Studio:
 
     async def _accept(self, request: Request, requester: Requester, origin: Origin, parent_id: str | None,
                       reply: Reply | None, dedupe_key: str | None) -> Job:
+        if isinstance(request, ImagineRequest) and request.count is None:
+            request = dataclasses.replace(request, count=self.default_count)
         request = await validate(request, self.provider.limits)
-        await self.limits.admit(requester, getattr(request, "count", 1))
+        await self.limits.admit(requester, getattr(request, "count", None) or 1)
         if parent_id is None and (parents := parents_of(request)):
             parent_id = parents[0].job_id  # chains, Retry and history follow the first parent
         job = Job(id=new_job_id(), request=request, requester=requester, origin=origin, parent_id=parent_id,
@@ -185,7 +188,7 @@ class Studio:
             speech = await provider.speak(request)
             return await asyncio.to_thread(audio.encode, speech, request.audio_format, offline=provider.offline)
         if isinstance(request, ImagineRequest):
-            if request.count > 1:
+            if (request.count or 1) > 1:
                 return await self._grid(request)
             return await self._finish_image(await provider.imagine(request), request.max_bytes)
         if isinstance(request, PickRequest):
@@ -215,7 +218,7 @@ class Studio:
 
     async def _grid(self, request: ImagineRequest) -> ImageResult:
         """Draw the candidates in parallel; the grid shows those that came back and counts the rest."""
-        outcomes = await asyncio.gather(*(self._candidate(request) for _ in range(request.count)),
+        outcomes = await asyncio.gather(*(self._candidate(request) for _ in range(request.count or 1)),
                                         return_exceptions=True)
         cells = [o for o in outcomes if isinstance(o, bytes)]
         errors = [o for o in outcomes if isinstance(o, BaseException)]
@@ -262,7 +265,8 @@ async def open_studio(settings: Settings, *, provider: Provider | None = None,
     await journal.open()
     studio = Studio(provider, journal, InProcessQueue(settings.max_queue), ResultStore(settings.results_dir),
                     {"speech": settings.speech_workers, "image": settings.image_workers},
-                    UserLimits(settings.user_requests_per_minute, exempt=LOCAL_PLATFORMS))
+                    UserLimits(settings.user_requests_per_minute, exempt=LOCAL_PLATFORMS),
+                    default_count=settings.default_count)
     for hook in hooks:
         studio.register(hook)
     try:

@@ -124,7 +124,9 @@ def image_size(size: str | None, limits: ProviderLimits) -> str | None:
     return value
 
 
-def _count(count: int) -> int:
+def _count(count: int | None) -> int:
+    if count is None:
+        return 1
     if not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
         raise InputError(f"Ask for 1 to {MAX_COUNT} images at once (count), not {str(count)[:8]}.")
     return count

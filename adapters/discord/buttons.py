@@ -11,6 +11,7 @@ from discord import ui
 
 from adapters.discord.services import services
 from adapters.discord.sources import ImageSource
+from core.creative import Buttons
 from core.jobs.model import Job
 from core.requests import Request
 from core.results import Result
@@ -20,18 +21,34 @@ GONE = "That result is no longer in my records."
 Button = ui.Button[ui.View]
 
 
-def result_view(job: Job, result: Result, *, extra: int | None = None) -> ui.View:
+def result_view(job: Job, result: Result, *, extra: int | None = None, offer: Buttons | None = None) -> ui.View:
+    """A grid: U1-U4, V1-V4, Re-roll, Delete. One image: Retry, Edit, Vary, Upscale, Delete. Audio: Retry, Delete."""
+    from adapters.discord.creative import PickButton, UpscaleButton, VaryButton
+
+    offer = offer or Buttons()
     view = ui.View(timeout=None)
-    view.add_item(RetryButton(job.id))
-    if result.kind == "image":
+    for n in range(1, offer.cells + 1):
+        view.add_item(PickButton(job.id, n))
+    for n in range(1, offer.cells + 1):
+        view.add_item(VaryButton(job.id, n))
+    last_row = 2 if offer.cells else 0
+    view.add_item(RetryButton(job.id, reroll=offer.reroll, row=last_row))
+    if result.kind == "image" and not offer.cells:
         view.add_item(EditButton(job.id))
-    view.add_item(DeleteButton(job.id, extra))
+    if offer.vary:
+        view.add_item(VaryButton(job.id))
+    if offer.upscale_to:
+        view.add_item(UpscaleButton(job.id, offer.upscale_to))
+    view.add_item(DeleteButton(job.id, extra, row=last_row))
     return view
 
 
 class RetryButton(ui.DynamicItem[Button], template=rf"sb:retry:{JOB}"):
-    def __init__(self, job_id: str) -> None:
-        super().__init__(ui.Button(label="Retry", emoji="🔁", style=discord.ButtonStyle.secondary,
+    """Retry; under a grid it reads Re-roll (the same prompt, new candidates)."""
+
+    def __init__(self, job_id: str, *, reroll: bool = False, row: int | None = None) -> None:
+        label, emoji = ("Re-roll", "🎲") if reroll else ("Retry", "🔁")
+        super().__init__(ui.Button(label=label, emoji=emoji, style=discord.ButtonStyle.secondary, row=row,
                                    custom_id=f"sb:retry:{job_id}"))
         self.job_id = job_id
 
@@ -73,9 +90,10 @@ class EditButton(ui.DynamicItem[Button], template=rf"sb:edit:{JOB}"):
 
 
 class DeleteButton(ui.DynamicItem[Button], template=rf"sb:delete:{JOB}(?::(?P<extra>\d+))?"):
-    def __init__(self, job_id: str, extra: int | None = None) -> None:
+    def __init__(self, job_id: str, extra: int | None = None, *, row: int | None = None) -> None:
         custom_id = f"sb:delete:{job_id}" + (f":{extra}" if extra else "")
-        super().__init__(ui.Button(label="Delete", emoji="🗑️", style=discord.ButtonStyle.danger, custom_id=custom_id))
+        super().__init__(ui.Button(label="Delete", emoji="🗑️", style=discord.ButtonStyle.danger, custom_id=custom_id,
+                                   row=row))
         self.job_id = job_id
         self.extra = extra  # a voice message posted beside the result
 

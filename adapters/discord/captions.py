@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from core.creative import describe
 from core.jobs.model import Job, JobState, Progress
 from core.requests import EditRequest, ImagineRequest, SpeakRequest
-from core.results import Result
+from core.results import ImageResult, Result
 from core.text import excerpt
 
 MAX_ECHO = 300
-WORKING = {"speak": "🗣️ Recording…", "imagine": "🎨 Drawing…", "edit": "🖌️ Editing…"}
+WORKING = {"speak": "🗣️ Recording…", "imagine": "🎨 Drawing…", "edit": "🖌️ Editing…", "pick": "🔎 Taking it…",
+           "vary": "🔀 Varying…", "upscale": "⬆️ Upscaling…", "blend": "🧪 Blending…"}
+EMOJI = {"pick": "🔎", "vary": "🔀", "upscale": "⬆️", "blend": "🧪"}
 
 
 def _short(text: str, limit: int = MAX_ECHO) -> str:
@@ -35,11 +38,15 @@ def caption(job: Job, result: Result, note: str | None = None) -> str:
         line += f" · {getattr(result, 'duration_s', 0.0):.1f} s · for {who}"
     elif isinstance(req, ImagineRequest):
         guided = " · image-guided" if req.references else ""
-        line = f"🎨 {_short(req.prompt)} · {req.aspect or '1:1'}{guided} · for {who}"
-    else:
-        assert isinstance(req, EditRequest)
+        made = describe(req, result).removeprefix(req.prompt)  # " · 4 images" or " · 1024×1024"
+        line = f"🎨 {_short(req.prompt)} · {req.aspect or '1:1'}{guided}{made} · for {who}"
+        if isinstance(result, ImageResult) and result.is_grid:
+            line += "\n-# U takes one image alone · V varies it · Re-roll draws new ones"
+    elif isinstance(req, EditRequest):
         masked = " · masked" if req.mask is not None else ""
-        line = f"🖌️ {_short(req.instruction)}{masked} · for {who}"
+        line = f"🖌️ {_short(describe(req, result))}{masked} · for {who}"
+    else:
+        line = f"{EMOJI.get(req.kind, '🎨')} {_short(describe(req, result))} · for {who}"
     if getattr(result, "offline", False):
         line += "\n-# offline preview: no Gemini key is set"
     if note:

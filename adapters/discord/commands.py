@@ -12,7 +12,7 @@ from adapters.discord.modals import EditModal
 from adapters.discord.services import services
 from adapters.discord.sources import image_in, read_attachment
 from core.errors import StudioError
-from core.requests import EditRequest, ImagineRequest, Request, Speaker, SpeakRequest
+from core.requests import IMAGE_SIZES, BlendRequest, EditRequest, ImagineRequest, Request, Speaker, SpeakRequest
 from core.voices import DEFAULT_VOICE, dialogue_speakers
 
 ASPECTS = ("1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9")
@@ -47,24 +47,52 @@ async def speak(interaction: discord.Interaction, text: str, voice: str | None =
     await flow.start(interaction, "speak", build, options=options)
 
 
-@app_commands.command(name="imagine", description="Draw a picture from a prompt.")
-@app_commands.describe(prompt="What to draw", aspect="Shape of the picture", image="A picture to guide it")
-@app_commands.choices(aspect=[app_commands.Choice(name=a, value=a) for a in ASPECTS])
+@app_commands.command(name="imagine", description="Draw a picture from a prompt, or a grid of up to four.")
+@app_commands.describe(prompt="What to draw", aspect="Shape of the picture", image="A picture to guide it",
+                       count="How many candidates (1-4); 2-4 come as one numbered grid with U and V buttons",
+                       size="Output size: 512, 1K, 2K or 4K (what the model offers)")
+@app_commands.choices(aspect=[app_commands.Choice(name=a, value=a) for a in ASPECTS],
+                      size=[app_commands.Choice(name=s, value=s) for s in IMAGE_SIZES])
 async def imagine(interaction: discord.Interaction, prompt: str, aspect: app_commands.Choice[str] | None = None,
-                  image: discord.Attachment | None = None) -> None:
+                  image: discord.Attachment | None = None, count: app_commands.Range[int, 1, 4] | None = None,
+                  size: app_commands.Choice[str] | None = None) -> None:
     limit = interaction.filesize_limit
 
     async def build() -> tuple[Request, str | None]:
         refs = (await read_attachment(interaction.client, image, "attached image"),) if image else ()
         return ImagineRequest(prompt=prompt, aspect=aspect.value if aspect else None, references=refs,
-                              max_bytes=limit), None
+                              max_bytes=limit, count=count, size=size.value if size else None), None
 
     await flow.start(interaction, "imagine", build)
 
 
+@app_commands.command(name="blend", description="Blend 2-5 pictures into one.")
+@app_commands.describe(image1="The first picture", image2="The second picture", image3="A third picture",
+                       image4="A fourth picture", image5="A fifth picture",
+                       instruction='Optional, e.g. "the cat from the first in the style of the second"',
+                       aspect="Shape of the result", size="Output size: 512, 1K, 2K or 4K")
+@app_commands.choices(aspect=[app_commands.Choice(name=a, value=a) for a in ASPECTS],
+                      size=[app_commands.Choice(name=s, value=s) for s in IMAGE_SIZES])
+async def blend(interaction: discord.Interaction, image1: discord.Attachment, image2: discord.Attachment,
+                image3: discord.Attachment | None = None, image4: discord.Attachment | None = None,
+                image5: discord.Attachment | None = None, instruction: str | None = None,
+                aspect: app_commands.Choice[str] | None = None,
+                size: app_commands.Choice[str] | None = None) -> None:
+    limit = interaction.filesize_limit
+    attachments = [a for a in (image1, image2, image3, image4, image5) if a is not None]
+
+    async def build() -> tuple[Request, str | None]:
+        inputs = [await read_attachment(interaction.client, a, f"image {n}") for n, a in enumerate(attachments, 1)]
+        return BlendRequest(images=tuple(inputs), instruction=instruction or "", names=tuple(
+            a.filename for a in attachments), aspect=aspect.value if aspect else None,
+            size=size.value if size else None, max_bytes=limit), None
+
+    await flow.start(interaction, "blend", build)
+
+
 @app_commands.command(name="edit", description="Change a picture with an instruction.")
 @app_commands.describe(image="The picture to change", instruction="What to change",
-                       mask="Optional mask: white = change, black = keep")
+                       mask="Optional mask for Vary (region): white = change, black = keep")
 async def edit(interaction: discord.Interaction, image: discord.Attachment, instruction: str,
                mask: discord.Attachment | None = None) -> None:
     limit = interaction.filesize_limit
@@ -108,7 +136,7 @@ async def defaults(interaction: discord.Interaction, voice_message: bool | None 
 
 
 def add_commands(tree: app_commands.CommandTree[discord.Client]) -> None:
-    commands: tuple[app_commands.Command[Any, Any, None], ...] = (speak, imagine, edit, defaults)
+    commands: tuple[app_commands.Command[Any, Any, None], ...] = (speak, imagine, blend, edit, defaults)
     for command in commands:
         tree.add_command(command)
     tree.add_command(app_commands.ContextMenu(name="Edit image", callback=edit_image))

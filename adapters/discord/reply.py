@@ -20,6 +20,7 @@ from adapters.discord.buttons import result_view
 from adapters.discord.captions import caption, filename, progress_text
 from adapters.discord.services import DEFAULT_UPLOAD_LIMIT, services
 from adapters.discord.voice import VoiceUnavailable
+from core.creative import buttons_for
 from core.errors import StudioError
 from core.jobs.model import Job, Progress
 from core.media import audio
@@ -92,7 +93,8 @@ async def deliver(client: discord.Client, job: Job, result: Result, put: Put, *,
             except discord.HTTPException as err:
                 log.info("voice message refused (%s); posting the clip as a file", err.code)
                 note = " ".join(filter(None, [note, "Sent as a file: voice messages aren't allowed here."]))
-    return await put(caption(job, result, note), file, result_view(job, result, extra=extra))
+    offer = buttons_for(services(client).core, job, result)
+    return await put(caption(job, result, note), file, result_view(job, result, extra=extra, offer=offer))
 
 
 def _channel(client: discord.Client, job: Job) -> discord.PartialMessageable:

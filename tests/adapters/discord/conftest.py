@@ -20,7 +20,7 @@ import pytest
 from adapters.discord import DiscordAdapter
 from core.providers.base import Provider, Speech
 from core.providers.offline import OfflineProvider
-from core.requests import EditRequest, ImagineRequest, SpeakRequest
+from core.requests import BlendRequest, EditRequest, ImagineRequest, SpeakRequest, UpscaleRequest, VaryRequest
 from core.settings import Settings
 from core.studio import Studio, open_studio
 from tests.fakes.discord import FakeDiscord
@@ -52,9 +52,21 @@ class TimedProvider(OfflineProvider):
         await self._begin()
         return await super().speak(request)
 
-    async def imagine(self, request: ImagineRequest) -> bytes:
+    async def imagine(self, request: ImagineRequest, *, seed: int | None = None) -> bytes:
         await self._begin()
-        return await super().imagine(request)
+        return await super().imagine(request, seed=seed)
+
+    async def vary(self, request: VaryRequest, *, seed: int | None = None) -> bytes:
+        await self._begin()
+        return await super().vary(request, seed=seed)
+
+    async def upscale(self, request: UpscaleRequest) -> bytes:
+        await self._begin()
+        return await super().upscale(request)
+
+    async def blend(self, request: BlendRequest) -> bytes:
+        await self._begin()
+        return await super().blend(request)
 
     async def edit(self, request: EditRequest) -> bytes:
         await self._begin()

@@ -82,5 +82,5 @@ async def test_a_job_finished_after_a_restart_is_posted_in_the_channel(fake: Fak
     async with running(settings):
         message = await fake.reply_to(it.original_id or "")
     assert "a slow painting" in message["content"]
-    assert set(fake.buttons(message["id"])) == {"Retry", "Edit", "Delete"}
+    assert set(fake.buttons(message["id"])) == {"Retry", "Edit", "Vary", "Upscale to 2K", "Delete"}
     assert all(silent(p) for p in fake.content_payloads())

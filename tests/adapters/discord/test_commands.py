@@ -26,7 +26,7 @@ async def test_imagine_posts_a_picture_with_a_caption(fake: FakeDiscord, bot: Ru
     assert image_size(fake.file(att)) == (1024, 1024)
     assert "a red fox in the snow" in message["content"]
     assert f"<@{fake.alice['id']}>" in message["content"]
-    assert set(fake.buttons(message["id"])) == {"Retry", "Edit", "Delete"}
+    assert set(fake.buttons(message["id"])) == {"Retry", "Edit", "Vary", "Upscale to 2K", "Delete"}
 
 
 async def test_the_defer_is_sent_before_generation_starts(fake: FakeDiscord, bot: Running) -> None:

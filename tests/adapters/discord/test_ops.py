@@ -65,8 +65,8 @@ async def test_sync_registers_every_command(tmp_path: Path, fake: FakeDiscord) -
     code, out, err = await studiobot("discord", "sync", env=env_for(fake, tmp_path))
     assert code == 0, err
     names = {c["name"] for c in fake.state.commands["global"]}
-    assert names == {"speak", "imagine", "edit", "studiobot-defaults", "Edit image"}
-    assert "Synced 5 commands" in out
+    assert names == {"speak", "imagine", "blend", "edit", "studiobot-defaults", "Edit image"}
+    assert "Synced 6 commands" in out
     code, out, err = await studiobot("discord", "sync", "--guild", fake.state.guild_id, env=env_for(fake, tmp_path))
     assert code == 0, err
     assert {c["name"] for c in fake.state.commands[fake.state.guild_id]} == names
