@@ -33,11 +33,16 @@ class OneLine(logging.Filter):
 
 
 def setup_logging(settings: Settings, verbose: bool = False, *, default: int = logging.WARNING) -> None:
-    handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False, markup=False)
-    if not verbose:
+    handler: logging.Handler
+    if verbose:
+        handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False, markup=False)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:
+        # A plain stream: one record is one line, never wrapped into a table at 80 columns.
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
         handler.addFilter(OneLine())  # before redaction, which folds the traceback into the message
     handler.addFilter(RedactingFilter(Redactor(settings.secrets())))
-    logging.basicConfig(level=logging.DEBUG if verbose else default, handlers=[handler], format="%(message)s",
-                        force=True)
+    logging.basicConfig(level=logging.DEBUG if verbose else default, handlers=[handler], force=True)
     for noisy in ("aiosqlite", "google_genai", "httpx", "discord.gateway", "discord.http"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

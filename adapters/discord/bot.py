@@ -17,10 +17,12 @@ from adapters.discord.hook import DiscordHook
 from adapters.discord.prefs import GuildPrefs
 from adapters.discord.services import Services
 from adapters.discord.voice import DEFAULT_IDLE_S, VoiceFactory, VoicePlayer
+from adapters.preflight import discord_probe, until_reachable
 from core.settings import Settings
 from core.studio import Studio
 
 log = logging.getLogger(__name__)
+DEFAULT_API_BASE = "https://discord.com/api/v10"
 
 
 def point_at(settings: Settings) -> None:
@@ -95,8 +97,13 @@ class DiscordAdapter:
         assert self.settings.discord_token is not None
         self.client.services.studio = studio
         self.client.on_ready_callback = on_ready
+        token = self.settings.discord_token.get_secret_value()
+        # One line per failed attempt and a plain "wrong token", instead of discord.py's tracebacks.
+        await until_reachable("Discord", lambda: discord_probe(self.settings.discord_api_base or DEFAULT_API_BASE,
+                                                               token),
+                              hint="check the network (or STUDIOBOT_DISCORD_API_BASE)")
         async with self.client:
-            await self.client.start(self.settings.discord_token.get_secret_value())
+            await self.client.start(token)
 
 
 def build(settings: Settings) -> DiscordAdapter:

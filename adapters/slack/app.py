@@ -25,6 +25,7 @@ from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAutho
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 
+from adapters.preflight import slack_probe, until_reachable
 from adapters.slack.flow import Flow
 from adapters.slack.handlers import Commands
 from adapters.slack.home import Home
@@ -38,6 +39,16 @@ from core.settings import Settings
 from core.studio import Studio
 
 log = logging.getLogger(__name__)
+
+
+class _EnvTokenNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment and warns that our client wins; it is meant to."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+log.addFilter(_EnvTokenNotice())
 
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
@@ -134,6 +145,9 @@ class SlackAdapter:
         """Connect (Socket Mode) and/or listen (HTTP, and OAuth's pages); returns where, for the console."""
         if self.app is not None:
             raise RuntimeError("the Slack adapter is already running")
+        bot_token = None if self.oauth else self.bot_token  # OAuth: each workspace's token comes later
+        await until_reachable("Slack", lambda: slack_probe(self.base_url, bot_token, self.app_token),
+                              hint="check the network (or STUDIOBOT_SLACK_API_URL)")
         self.app = app = self.bolt(studio)
         where = []
         if self.app_token is not None:
@@ -175,8 +189,8 @@ class SlackAdapter:
 
     async def serve(self, studio: Studio, *, on_ready: Callable[[str], None] | None = None) -> None:
         """Run until cancelled (one task in the bots' TaskGroup)."""
-        where = await self.start(studio)
         try:
+            where = await self.start(studio)
             if on_ready is not None:
                 on_ready(where)
             await asyncio.Event().wait()

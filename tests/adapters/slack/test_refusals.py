@@ -55,7 +55,7 @@ async def test_a_bad_signature_is_refused_and_nothing_generated(slack: Rig) -> N
     status, _, _ = await slack.slash("/imagine", "a cat", secret="not-the-secret")
     assert status == 401
     assert await slack.jobs() == []
-    assert [c.method for c in slack.fake.calls] == []
+    assert [c.method for c in slack.fake.calls if c.method not in ("auth.test", "apps.connections.open")] == []
 
 
 async def test_a_stale_timestamp_is_refused(slack: Rig) -> None:
