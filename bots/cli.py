@@ -296,6 +296,29 @@ def playground(
     _run(settings, go)
 
 
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option("--quick", help="A small run (about a minute) of every figure.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the table.")] = False,
+    docs: Annotated[bool, typer.Option("--docs", help="Also rewrite docs/performance.md and its plot.")] = False,
+) -> None:
+    """Measure the whole path under load (fake Discord and Slack, Gemini emulator), beside baselines."""
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "bench" / "run.py").is_file() or not (root / "tests" / "fakes").is_dir():
+        err.print("[red]error:[/] studiobot bench runs from a source checkout (it drives the fakes in tests/)",
+                  highlight=False)
+        raise typer.Exit(2)
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from bench.cli import main as run_bench
+
+    try:
+        run_bench(quick=quick, as_json=as_json, docs=docs)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise typer.Exit(130) from None
+
+
 def _read(path: Path, settings: Settings, what: str) -> bytes:
     """A regular file under the input cap; anything else ends the command with one line."""
     try:

@@ -35,8 +35,8 @@ class Settings(BaseSettings):
 
     # Jobs and storage
     data_dir: Path = Field(default_factory=_default_data_dir)
-    speech_workers: int = Field(2, ge=1, le=64)
-    image_workers: int = Field(2, ge=1, le=64)
+    speech_workers: int = Field(2, ge=1, le=1024)
+    image_workers: int = Field(2, ge=1, le=1024)
     max_queue: int = Field(200, ge=1)
     user_requests_per_minute: int = Field(10, ge=0)
     default_count: int = Field(1, ge=1, le=4)  # /imagine candidates when count is not given (each is billed)

@@ -1,0 +1,138 @@
+"""``studiobot bench``: run every scenario at a size (quick or full) and collect the figures.
+
+The world (fakes + emulator) lives in this process; each scenario starts the bot processes it needs.
+Scenarios run one after another, never overlapping, so no figure pays for another's load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bench import local, scenarios
+from bench.load import KINDS
+from bench.world import World
+
+log = logging.getLogger("studiobot.bench")
+
+
+@dataclass(frozen=True)
+class Size:
+    levels: tuple[int, ...]  # concurrent users for the ack and end-to-end bursts
+    overhead_at: int  # the level whose end-to-end times give the overhead ratios
+    calls_jobs: int
+    queued: int
+    lag_jobs: int  # audio jobs and image jobs each
+    clip_s: float
+    encode_rounds: int
+    throughput_jobs: int
+    wait_s: float
+
+
+FULL = Size(levels=(50, 200, 500), overhead_at=200, calls_jobs=300, queued=1000, lag_jobs=50, clip_s=60.0,
+            encode_rounds=3, throughput_jobs=200, wait_s=300.0)
+QUICK = Size(levels=(20,), overhead_at=20, calls_jobs=20, queued=200, lag_jobs=10, clip_s=60.0,
+             encode_rounds=1, throughput_jobs=20, wait_s=60.0)
+
+
+def pct(values: list[float], q: int) -> float:
+    """The q-th percentile (inclusive method); NaN for no values."""
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def stats(values: list[float], scale: float = 1.0) -> dict[str, float]:
+    """p50, p99 and max, times ``scale`` (1e3: seconds to milliseconds), and how many values."""
+    return {"p50": pct(values, 50) * scale, "p99": pct(values, 99) * scale,
+            "max": (max(values) * scale) if values else float("nan"), "n": len(values)}
+
+
+def ms(values: list[float]) -> dict[str, float]:
+    return stats(values, 1e3)
+
+
+def _bursts(runs: list[scenarios.BurstRun]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for run in runs:
+        out[str(run.n)] = {
+            "discord_ack_ms": ms(run.discord.acks()), "bare_discord_ack_ms": ms(run.bare_discord.acks()),
+            "slack_ack_ms": ms(run.slack.acks()), "bare_slack_ack_ms": ms(run.bare_slack.acks()),
+            "discord_e2e_s": {k: stats(run.discord.e2e(k)) for k in KINDS},
+            "slack_e2e_s": {k: stats(run.slack.e2e(k)) for k in ("speak", "imagine")},
+            "provider_s": {k: stats(v) for k, v in run.provider.items()},
+            "delivered": {"discord": run.discord.delivered, "slack": run.slack.delivered},
+            "idle_rss_mb": run.idle_rss_mb, "peak_rss_mb": run.peak_rss_mb,
+        }
+    return out
+
+
+async def _timed(name: str, step: Callable[[], Awaitable[Any]], progress: Callable[[str], None]) -> Any:
+    progress(f"{name}…")
+    start = time.monotonic()
+    result = await step()
+    progress(f"{name}: {time.monotonic() - start:.1f} s")
+    return result
+
+
+async def measure(size: Size, progress: Callable[[str], None]) -> dict[str, Any]:
+    """Every figure, with its baseline, as one JSON-able dict (``report`` turns it into the table)."""
+    started = time.monotonic()
+    world = World()
+    await world.start()
+    try:
+        runs = []
+        for n in size.levels:
+            def burst(n: int = n) -> Awaitable[scenarios.BurstRun]:
+                return scenarios.bursts(world, n, wait_s=size.wait_s)
+            runs.append(await _timed(f"{n} users at once", burst, progress))
+        calls = await _timed(f"{size.calls_jobs} jobs behind 2 workers",
+                             lambda: scenarios.platform_calls(world, size.calls_jobs, wait_s=size.wait_s), progress)
+        mem = await _timed(f"{size.queued} jobs queued",
+                           lambda: scenarios.memory(world, size.queued, wait_s=size.wait_s), progress)
+        flow = await _timed("throughput", lambda: scenarios.throughput(world, size.throughput_jobs,
+                                                                        wait_s=size.wait_s), progress)
+    finally:
+        await world.stop()
+    idle, busy, lag_s = await _timed("loop lag", lambda: local.loop_lag(size.lag_jobs, size.lag_jobs), progress)
+    ours, plain = await _timed("audio encode", lambda: asyncio.to_thread(local.encode_speed, size.clip_s,
+                                                                          size.encode_rounds), progress)
+    top = next(r for r in runs if r.n == max(size.levels))
+    at = next(r for r in runs if r.n == size.overhead_at)
+    worst = max(("discord", "slack"),
+                key=lambda p: pct(getattr(top, p).acks(), 99) / pct(getattr(top, f"bare_{p}").acks(), 99))
+    figures: dict[str, Any] = {
+        "quick": size is QUICK,
+        "ack_concurrency": top.n,
+        "ack_platform": worst,
+        "ack_p99_ms": pct(getattr(top, worst).acks(), 99) * 1e3,
+        "baseline_ack_p99_ms": pct(getattr(top, f"bare_{worst}").acks(), 99) * 1e3,
+        "overhead_concurrency": at.n,
+        "provider_latency_s": scenarios.PROVIDER_LATENCY_S,
+        **{f"overhead_ratio_{k}": pct(at.discord.e2e(k), 50) / scenarios.PROVIDER_LATENCY_S for k in KINDS},
+        **{f"baseline_overhead_ratio_{k}": pct(at.provider[k], 50) / scenarios.PROVIDER_LATENCY_S for k in KINDS},
+        "rest_calls_per_job": calls.per_job,
+        "baseline_rest_calls_per_job": calls.baseline_per_job,
+        "rest_calls_jobs": calls.jobs, "rest_calls_delivered": calls.delivered, "rest_calls_seconds": calls.seconds,
+        "loop_lag_max_ms": max(busy) * 1e3, "loop_lag_p99_ms": pct(busy, 99) * 1e3,
+        "baseline_loop_lag_max_ms": max(idle) * 1e3, "baseline_loop_lag_p99_ms": pct(idle, 99) * 1e3,
+        "loop_lag_jobs": {"audio": size.lag_jobs, "image": size.lag_jobs, "seconds": lag_s},
+        "peak_rss_mb_1000_queued": mem.peak_mb, "rss_mb_queued": mem.rss_mb, "baseline_rss_mb_idle": mem.idle_mb,
+        "queued_jobs": mem.queued, "queued_accepted": mem.accepted, "rss_kb_per_queued_job": mem.per_queued_kb,
+        "rss_kb_per_inflight_job": (top.peak_rss_mb - top.idle_rss_mb) * 1024 / top.n,
+        "encode_realtime_factor": ours, "baseline_encode_realtime_factor": plain, "encode_clip_s": size.clip_s,
+        "throughput_jobs_s": flow.jobs_s, "baseline_throughput_jobs_s": flow.provider_jobs_s,
+        "throughput_jobs": flow.jobs, "throughput_delivered": flow.delivered,
+        "throughput_by_workers": None,  # n/a: workers run in one process until `studiobot worker` exists
+        "time_to_first_audio_s": None,  # n/a: speech is not streamed yet
+        "bursts": _bursts(runs),
+        "seconds": time.monotonic() - started,
+    }
+    return figures
