@@ -2,9 +2,10 @@
 
 ``python -m bench.bare discord`` logs in with discord.py and defers every /speak, /imagine and /edit
 ("thinking…"), nothing more. ``python -m bench.bare slack`` is a Bolt app over HTTP that acks
-every /speak and /imagine with a line of text. ``python -m bench.bare gemini KIND N C`` calls the
-emulator N times, C at once, with the plain google-genai client and prints each call's seconds and
-the wall time as JSON: the provider's own latency under the same concurrency, without the bot. Settings come from
+every /speak and /imagine with a line of text. ``python -m bench.bare gemini KINDS N C`` calls the
+emulator N times per kind (comma-separated), C at once, with the plain google-genai client and
+prints each call's seconds and the wall time per kind as JSON: the provider's own latency under the
+same concurrency, without the bot. Settings come from
 the same environment variables the real bot reads. Prints "ready" on stderr once serving.
 """
 
@@ -79,7 +80,7 @@ async def bare_slack() -> None:
     await asyncio.Event().wait()
 
 
-async def bare_gemini(kind: str, n: int, concurrency: int) -> None:
+async def bare_gemini(kinds: list[str], n: int, concurrency: int) -> None:
     from google import genai
     from google.genai import types
 
@@ -89,11 +90,13 @@ async def bare_gemini(kind: str, n: int, concurrency: int) -> None:
 
     gate = asyncio.Semaphore(concurrency)
 
-    async def one(i: int) -> float:
+    async def one(kind: str, i: int) -> float:
         async with gate:
-            return await call(i)
+            return await call(kind, i)
 
-    async def call(i: int) -> float:
+    async def call(kind: str, i: int) -> float:
+        if kind == "mix":  # speech and images alternating, as the bot's two pools take them
+            kind = ("speak", "imagine")[i % 2]
         start = time.monotonic()
         if kind == "speak":
             voice = types.VoiceConfig(prebuilt_voice_config=types.PrebuiltVoiceConfig(voice_name="Kore"))
@@ -110,12 +113,14 @@ async def bare_gemini(kind: str, n: int, concurrency: int) -> None:
         assert part.inline_data is not None and part.inline_data.data
         return time.monotonic() - start
 
-    await call(-1)  # the first call opens the connection pool; time the rest
-    start = time.monotonic()
-    seconds = await asyncio.gather(*(one(i) for i in range(n)))
-    wall = time.monotonic() - start
+    found: dict[str, dict[str, object]] = {}
+    for kind in kinds:
+        await call(kind, -1)  # the first call opens the connection pool; time the rest
+        start = time.monotonic()
+        seconds = await asyncio.gather(*(one(kind, i) for i in range(n)))
+        found[kind] = {"calls": seconds, "wall": time.monotonic() - start}
     await client.aio.aclose()
-    print(json.dumps({"calls": seconds, "wall": wall}))
+    print(json.dumps(found))
 
 
 def main() -> None:
@@ -125,7 +130,7 @@ def main() -> None:
     elif what == "slack":
         asyncio.run(bare_slack())
     else:
-        asyncio.run(bare_gemini(sys.argv[2], int(sys.argv[3]), int(sys.argv[4])))
+        asyncio.run(bare_gemini(sys.argv[2].split(","), int(sys.argv[3]), int(sys.argv[4])))
 
 
 if __name__ == "__main__":

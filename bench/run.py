@@ -93,12 +93,12 @@ async def measure(size: Size, progress: Callable[[str], None]) -> dict[str, Any]
             def burst(n: int = n) -> Awaitable[scenarios.BurstRun]:
                 return scenarios.bursts(world, n, wait_s=size.wait_s)
             runs.append(await _timed(f"{n} users at once", burst, progress))
-        calls = await _timed(f"{size.calls_jobs} jobs behind 2 workers",
-                             lambda: scenarios.platform_calls(world, size.calls_jobs, wait_s=size.wait_s), progress)
+        calls, flow = await _timed(
+            f"{size.calls_jobs} jobs behind 2 workers, then throughput",
+            lambda: scenarios.default_pools(world, size.calls_jobs, size.throughput_jobs, wait_s=size.wait_s),
+            progress)
         mem = await _timed(f"{size.queued} jobs queued",
                            lambda: scenarios.memory(world, size.queued, wait_s=size.wait_s), progress)
-        flow = await _timed("throughput", lambda: scenarios.throughput(world, size.throughput_jobs,
-                                                                        wait_s=size.wait_s), progress)
     finally:
         await world.stop()
     idle, busy, lag_s = await _timed("loop lag", lambda: local.loop_lag(size.lag_jobs, size.lag_jobs), progress)

@@ -36,17 +36,17 @@ class BurstRun:
     peak_rss_mb: float = 0.0
 
 
-async def bare_provider(world: World, kind: str, n: int, concurrency: int | None = None
-                        ) -> tuple[list[float], float]:
-    """Seconds per call of ``n`` plain google-genai calls (``concurrency`` at a time), and their wall time."""
-    argv = [sys.executable, "-m", "bench.bare", "gemini", kind, str(n), str(concurrency or n)]
+async def bare_provider(world: World, kinds: tuple[str, ...], n: int, concurrency: int | None = None
+                        ) -> dict[str, tuple[list[float], float]]:
+    """Per kind: seconds per call of ``n`` plain google-genai calls (``concurrency`` at a time), and wall time."""
+    argv = [sys.executable, "-m", "bench.bare", "gemini", ",".join(kinds), str(n), str(concurrency or n)]
     proc = await asyncio.create_subprocess_exec(*argv, env=world.env(ROOT, 0), cwd=ROOT,
                                                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await proc.communicate()
     if proc.returncode != 0:
         raise RuntimeError(f"the plain Gemini client failed: {err.decode()[-500:]}")
     found = json.loads(out)
-    return list(found["calls"]), float(found["wall"])
+    return {kind: (list(found[kind]["calls"]), float(found[kind]["wall"])) for kind in kinds}
 
 
 async def bursts(world: World, n: int, *, wait_s: float) -> BurstRun:
@@ -68,7 +68,7 @@ async def bursts(world: World, n: int, *, wait_s: float) -> BurstRun:
     async with BotProcess.bare(world, "slack") as bare:
         bare_slack = await slack_burst(world, bare.slack_url, n, KINDS, results=False, wait_s=wait_s)
     world.forget()
-    provider = {kind: (await bare_provider(world, kind, n))[0] for kind in KINDS}
+    provider = {kind: calls for kind, (calls, _) in (await bare_provider(world, KINDS, n)).items()}
     return BurstRun(n, on_discord, on_slack, bare_discord, bare_slack, provider, idle, peak)
 
 
@@ -91,19 +91,46 @@ class CallsRun:
         return self.baseline_calls / max(1, self.baseline_delivered)
 
 
-async def platform_calls(world: World, jobs: int, *, workers: int = 2, wait_s: float) -> CallsRun:
-    """REST calls to Discord per delivered /imagine with ``jobs`` queued behind ``workers``, and with none queued."""
+@dataclass
+class ThroughputRun:
+    jobs: int
+    delivered: int
+    seconds: float
+    provider_seconds: float
+
+    @property
+    def jobs_s(self) -> float:
+        return self.delivered / self.seconds if self.seconds else 0.0
+
+    @property
+    def provider_jobs_s(self) -> float:
+        return self.jobs / self.provider_seconds if self.provider_seconds else 0.0
+
+
+async def default_pools(world: World, calls_jobs: int, flow_jobs: int, *, wait_s: float
+                        ) -> tuple[CallsRun, ThroughputRun]:
+    """One bot with the default pools (2 speech, 2 image workers) at zero emulated latency:
+
+    REST calls to Discord per delivered /imagine with ``calls_jobs`` queued, and with none queued;
+    then jobs per second through Slack, against the plain client pulling the same mix 4 at a time.
+    """
     world.latency_s = 0.0
-    async with BotProcess.studiobot(world, speech_workers=str(workers), image_workers=str(workers),
-                                    max_queue=str(jobs + 10)):
+    async with BotProcess.studiobot(world, max_queue=str(max(calls_jobs, flow_jobs) + 10)) as bot:
         world.forget()
-        few = await discord_burst(world, workers, ("imagine",), results=True, wait_s=wait_s)
+        few = await discord_burst(world, 2, ("imagine",), results=True, wait_s=wait_s)
         baseline = len(world.discord.state.calls)
         world.forget()
-        many = await discord_burst(world, jobs, ("imagine",), results=True, wait_s=wait_s)
-        calls = len(world.discord.state.calls)
+        many = await discord_burst(world, calls_jobs, ("imagine",), results=True, wait_s=wait_s)
+        calls = CallsRun(calls_jobs, len(world.discord.state.calls), many.delivered, 2, baseline, few.delivered,
+                         many.seconds)
         world.forget()
-    return CallsRun(jobs, calls, many.delivered, workers, baseline, few.delivered, many.seconds)
+        burst = await slack_burst(world, bot.slack_url, flow_jobs, ("speak", "imagine"), results=True, wait_s=wait_s)
+        ends = [s.done for s in burst.samples if s.done is not None]
+        first = min(s.sent for s in burst.samples)
+        seconds = (max(ends) - first) if ends else burst.seconds
+        world.forget()
+    _, wall = (await bare_provider(world, ("mix",), flow_jobs, 4))["mix"]
+    return calls, ThroughputRun(flow_jobs, len(ends), seconds, wall)
 
 
 @dataclass
@@ -141,35 +168,3 @@ async def memory(world: World, queued: int, *, wait_s: float) -> MemoryRun:
     world.latency_s = 0.0
     world.forget()
     return MemoryRun(queued, accepted, idle, rss, peak)
-
-
-@dataclass
-class ThroughputRun:
-    jobs: int
-    delivered: int
-    seconds: float
-    provider_seconds: float
-
-    @property
-    def jobs_s(self) -> float:
-        return self.delivered / self.seconds if self.seconds else 0.0
-
-    @property
-    def provider_jobs_s(self) -> float:
-        return self.jobs / self.provider_seconds if self.provider_seconds else 0.0
-
-
-async def throughput(world: World, jobs: int, *, wait_s: float) -> ThroughputRun:
-    """Jobs per second through the whole path at zero emulated latency (default pools: 2 speech, 2 image)."""
-    world.latency_s = 0.0
-    async with BotProcess.studiobot(world) as bot:
-        world.forget()
-        burst = await slack_burst(world, bot.slack_url, jobs, ("speak", "imagine"), results=True, wait_s=wait_s)
-        ends = [s.done for s in burst.samples if s.done is not None]
-        first = min(s.sent for s in burst.samples)
-        seconds = (max(ends) - first) if ends else burst.seconds
-        world.forget()
-    half = jobs // 2
-    walls = await asyncio.gather(bare_provider(world, "speak", jobs - half, 2),
-                                 bare_provider(world, "imagine", half, 2))
-    return ThroughputRun(jobs, len(ends), seconds, max(w for _, w in walls))

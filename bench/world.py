@@ -22,20 +22,16 @@ from typing import Any
 
 from aiohttp import web
 
+from emulator.app import Emulator
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.processes import clean_env, free_port, read_until
-
-try:  # the emulator moved from core/ to its own top-level package
-    from emulator.app import Emulator  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - older checkouts
-    from core.emulator.app import Emulator
 
 ROOT = Path(__file__).resolve().parents[1]
 GEMINI_KEY = "bench-key"
 
 
-class TimedSlack(FakeSlack):
+class TimedSlack(FakeSlack):  # type: ignore[misc]
     """The fake Slack, also noting when each channel's upload was shared (the user sees the result)."""
 
     def __post_init__(self) -> None:
@@ -43,7 +39,7 @@ class TimedSlack(FakeSlack):
         self.shared_at: dict[str, float] = {}
 
     def _m_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
-        answer = super()._m_files_completeUploadExternal(args)
+        answer: dict[str, Any] = super()._m_files_completeUploadExternal(args)
         channel = str(args.get("channel_id") or args.get("channel") or "")
         self.shared_at.setdefault(channel, time.monotonic())
         return answer
@@ -97,7 +93,7 @@ class World:
 
     def env(self, data_dir: Path, slack_port: int, **settings: str) -> dict[str, str]:
         """The environment of a bot wired to this world (and to nothing real)."""
-        return clean_env(
+        env: dict[str, str] = clean_env(
             PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
             STUDIOBOT_DATA_DIR=str(data_dir), STUDIOBOT_MEDIA_HOSTS="127.0.0.1",
             DISCORD_TOKEN="test-token", STUDIOBOT_DISCORD_API_BASE=self.discord.api_base,  # noqa: S106
@@ -108,6 +104,7 @@ class World:
             STUDIOBOT_USER_REQUESTS_PER_MINUTE="0", STUDIOBOT_GEMINI_RETRY_BASE_S="0.1",
             **{f"STUDIOBOT_{k.upper()}": v for k, v in settings.items()},
         )
+        return env
 
 
 def remember_renders(emulator: Any) -> None:
@@ -117,24 +114,21 @@ def remember_renders(emulator: Any) -> None:
     bot and become the bottleneck; ``latency_s`` stands in for the generation time instead.
     """
     media = sys.modules[type(emulator).__module__.rpartition(".")[0] + ".media"]
-    speak, render = media.speak, emulator._render
-    spoken: dict[Any, bytes] = {}
-    drawn: dict[Any, bytes] = {}
+    setattr(media, "speak", _remembered(media.speak))  # noqa: B010 - the emulator looks it up per call
+    emulator._render = _remembered(emulator._render)
 
-    def remembered_speak(turns: list[tuple[str, str]], language: str | None = None) -> bytes:
-        key = (tuple(tuple(t) for t in turns), language)
-        if key not in spoken:
-            spoken[key] = speak(turns, language)
-        return spoken[key]
 
-    def remembered_render(source: dict[str, Any] | None, prompt: str, size: Any, jpeg: bool) -> bytes:
-        key = (hash(str(source.get("data"))) if source else None, prompt, size, jpeg)
-        if key not in drawn:
-            drawn[key] = render(source, prompt, size, jpeg)
-        return drawn[key]
+def _remembered(render: Callable[..., bytes]) -> Callable[..., bytes]:
+    """``render`` with its answers kept, keyed by everything it was asked (large inputs by their hash)."""
+    answers: dict[int, bytes] = {}
 
-    setattr(media, "speak", remembered_speak)  # noqa: B010 - a module attribute the emulator looks up per call
-    emulator._render = remembered_render
+    def remembered(*args: Any, **kwargs: Any) -> bytes:
+        key = hash(repr((args, sorted(kwargs.items()))))
+        if key not in answers:
+            answers[key] = render(*args, **kwargs)
+        return answers[key]
+
+    return remembered
 
 
 class BotProcess:
