@@ -34,10 +34,12 @@ HELP: dict[str, str] = {
         "Example: /speak --voice Puck Good morning, everyone!"
     ),
     "imagine": (
-        "/imagine [--aspect W:H] PROMPT\n"
+        "/imagine [--aspect W:H] [--count N] [--size S] PROMPT\n"
         "Draws an image from PROMPT. Flags go before or after the prompt.\n"
         f"  -a, --aspect W:H   one of {_ASPECTS}; default 1:1\n"
-        "Example: /imagine a lighthouse at dusk --aspect 16:9"
+        "  -n, --count N      1-4 candidates; 2-4 come as one numbered grid (U takes one, V varies it)\n"
+        "      --size S       512, 1K, 2K or 4K, as the model offers; default 1K\n"
+        "Example: /imagine a lighthouse at dusk --aspect 16:9 --count 4"
     ),
     "edit": (
         "Reply to an image with what to change, e.g. make it night\n"
@@ -55,6 +57,7 @@ _SPEAK_FLAGS = {"voice": "voice", "v": "voice", "-v": "voice", "voice2": "voice2
 _FORMAT_ALIASES = {"opus": "ogg", "oga": "ogg", "mpeg": "mp3", "wave": "wav"}
 _IMAGE_FLAGS = {"aspect": "aspect", "ar": "aspect", "ratio": "aspect", "aspect-ratio": "aspect", "a": "aspect",
                 "-a": "aspect"}
+_IMAGINE_FLAGS = _IMAGE_FLAGS | {"count": "count", "n": "count", "-n": "count", "size": "size"}
 _FREE_TEXT = {"style"}  # values that may run to the end of the line when they come last
 _HELP_WORDS = {"help", "--help", "-h", "-?", "?"}
 
@@ -222,7 +225,7 @@ def _refuse_unclosed_quote(text: str, tok: _Token, flags: dict[str, str]) -> Non
 
 def _example(command: str, flag: str) -> str:
     return {"voice": "--voice Puck", "voice2": "--voice2 Puck", "style": '--style "warm and slow"',
-            "language": "--language de-DE", "aspect": "--aspect 16:9",
+            "language": "--language de-DE", "aspect": "--aspect 16:9", "count": "--count 4", "size": "--size 2K",
             "format": "--format mp3"}.get(flag, f"/{command} help")
 
 
@@ -256,13 +259,17 @@ def parse_speak(text: str, *, default_format: str = "ogg") -> SpeakRequest | Hel
 
 
 def parse_imagine(text: str) -> ImagineRequest | Help:
-    """The arguments of ``/imagine``: an optional aspect ratio and the prompt."""
+    """The arguments of ``/imagine``: optional aspect ratio, count and size, and the prompt."""
     if _wants_help(text):
         return Help("imagine", HELP["imagine"])
-    found, prompt = split_args("imagine", text, _IMAGE_FLAGS)
+    found, prompt = split_args("imagine", text, _IMAGINE_FLAGS)
     if not prompt:
         raise _needs_text("imagine", "prompt")
-    return ImagineRequest(prompt=prompt, aspect=found.get("aspect"))
+    count = found.get("count")
+    if count is not None and not count.isdigit():
+        raise InputError(f"--count takes a number from 1 to 4, not “{count[:12]}”.")
+    return ImagineRequest(prompt=prompt, aspect=found.get("aspect"), count=int(count) if count else None,
+                          size=found.get("size"))
 
 
 def parse_edit(text: str, image: bytes, mask: bytes | None = None) -> EditRequest | Help:

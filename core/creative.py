@@ -11,10 +11,12 @@ from dataclasses import dataclass
 
 from core.errors import InputError
 from core.jobs.model import Job
+from core.providers.base import ProviderLimits
 from core.requests import (
     BlendRequest,
     EditRequest,
     ImagineRequest,
+    Parent,
     PickRequest,
     Request,
     SpeakRequest,
@@ -25,6 +27,8 @@ from core.requests import (
 from core.results import ImageResult, Result
 from core.studio import Studio
 
+__all__ = ["Buttons", "Parent", "buttons_for", "describe", "pick", "prompt_of", "stored_buttons", "upscale",
+           "vary"]
 GONE = "That result is no longer in my records."
 Maker = Callable[[Studio, int | None], Awaitable[Request]]  # builds a button's request (studio, upload limit)
 
@@ -45,6 +49,17 @@ def buttons_for(studio: Studio, job: Job, result: Result) -> Buttons:
     if result.is_grid:
         return Buttons(cells=len(result.candidates), reroll=True)
     return Buttons(vary=True, upscale_to=studio.provider.limits.next_size(size_of(job.request)))
+
+
+def stored_buttons(job: Job, limits: ProviderLimits) -> Buttons:
+    """The same offer, from the journal alone (a finished job's stored result), e.g. for a history page."""
+    ref = job.result
+    if ref is None or ref.kind != "image":
+        return Buttons()
+    cells = [c for c in str(ref.meta.get("candidates", "")).split(",") if c]
+    if cells:
+        return Buttons(cells=len(cells), reroll=True)
+    return Buttons(vary=True, upscale_to=limits.next_size(size_of(job.request)))
 
 
 def prompt_of(request: Request) -> str:

@@ -127,6 +127,7 @@ class Playground:
     def app(self, studio: Studio) -> web.Application:
         app = web.Application(client_max_size=self.uploads.max_bytes + 1024 * 1024,
                               middlewares=[guard(self.token, is_loopback(self.host))])
+        self.hub.limits = studio.provider.limits
         Routes(studio, self.hub, self.uploads).add_to(app)
         app.on_shutdown.append(self.hub.close_all)
         return app

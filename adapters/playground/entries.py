@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.playground.uploads import Upload
+from core.creative import describe, stored_buttons
 from core.jobs.model import Job, JobState, ResultRef
-from core.requests import EditRequest, ImagineRequest, SpeakRequest
+from core.providers.base import ProviderLimits
+from core.requests import BlendRequest, EditRequest, ImagineRequest, SpeakRequest
 
 Entry = dict[str, Any]
 _EXT = {"audio/ogg": "ogg", "audio/mpeg": "mp3", "audio/wav": "wav",
@@ -22,7 +24,7 @@ def _media(url: str, filename: str, mime_type: str, kind: str, meta: dict[str, A
             "kind": kind, **meta}
 
 
-def job_entry(job: Job, *, position: int | None = None) -> Entry:
+def job_entry(job: Job, *, position: int | None = None, limits: ProviderLimits | None = None) -> Entry:
     """What the timeline shows for a job: its request, state, and result once there is one."""
     req = job.request
     entry: Entry = {
@@ -34,9 +36,17 @@ def job_entry(job: Job, *, position: int | None = None) -> Entry:
         entry |= {"text": req.text, "voice": req.voice, "style": req.style, "language": req.language,
                   "speakers": [{"name": s.name, "voice": s.voice} for s in req.speakers]}
     elif isinstance(req, ImagineRequest):
-        entry |= {"text": req.prompt, "aspect": req.aspect}
+        entry |= {"text": req.prompt, "aspect": req.aspect, "count": req.count or 1, "size": req.size}
     elif isinstance(req, EditRequest):
         entry |= {"text": req.instruction, "aspect": req.aspect, "masked": req.mask is not None}
+    else:  # U, V, Upscale, Blend: say what it is and where it came from
+        entry |= {"text": describe(req), "parents": [p.job_id for p in getattr(req, "parents", ())]}
+        if isinstance(req, BlendRequest):
+            entry["aspect"] = req.aspect
+    if job.kind != "speak":
+        offer = stored_buttons(job, limits or ProviderLimits())
+        entry["buttons"] = {"cells": offer.cells, "reroll": offer.reroll, "vary": offer.vary,
+                            "upscale_to": offer.upscale_to}
     if job.state in (JobState.FAILED, JobState.CANCELLED):
         entry["error"] = job.error or "Something went wrong."
     if job.result is not None:

@@ -13,6 +13,7 @@ from core.commands import Help
 from core.errors import StudioError
 from core.jobs.delivery import Reply
 from core.jobs.model import Job, Progress
+from core.providers.base import ProviderLimits
 from core.results import Result
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ class Hub:
 
     def __init__(self) -> None:
         self._sockets: set[web.WebSocketResponse] = set()
+        self.limits: ProviderLimits | None = None  # the studio's, once it runs: which buttons entries offer
 
     def __len__(self) -> int:
         return len(self._sockets)
@@ -74,7 +76,7 @@ class PlaygroundReply:
 
     async def _outcome(self, job: Job) -> str | None:
         if job.origin.channel == CHANNEL:
-            await self.hub.broadcast({"type": "entry", "entry": job_entry(job)})
+            await self.hub.broadcast({"type": "entry", "entry": job_entry(job, limits=self.hub.limits)})
         return job.id  # so job_for_message("playground", id) finds the parent of a reply
 
 

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import binascii
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -13,6 +14,7 @@ from urllib.parse import quote
 from aiohttp import hdrs, web
 
 from adapters.delivery import submit_and_track
+from adapters.playground.creative import CreativeRoutes
 from adapters.playground.entries import Entry, job_entry, upload_entry
 from adapters.playground.hub import CHANNEL, PLATFORM, Hub, QuietReply, RequestReply
 from adapters.playground.uploads import UploadStore
@@ -75,6 +77,7 @@ class Routes:
         app.router.add_post("/api/jobs/{id}/cancel", self.cancel)
         app.router.add_get("/api/voices/{name}/preview", self.preview)
         app.router.add_static("/static", STATIC, append_version=True)
+        CreativeRoutes(self).add_to(app)
 
     # -- pages and facts ------------------------------------------------------------------------------------
 
@@ -90,7 +93,8 @@ class Routes:
 
     def _entry(self, job: Job) -> Entry:
         queued = job.state is JobState.QUEUED
-        return job_entry(job, position=self.studio.position(job.id) if queued else None)
+        return job_entry(job, position=self.studio.position(job.id) if queued else None,
+                         limits=self.studio.provider.limits)
 
     async def history(self, request: web.Request) -> web.Response:
         """The timeline after a reload or a restart: the journal's jobs and the stored uploads."""
@@ -127,7 +131,7 @@ class Routes:
         meta: dict[str, str] = {}
         try:
             if isinstance(reply_to, str) and reply_to and not text.lstrip().startswith("/"):
-                image, parent_id = await self._source(reply_to)
+                image, parent_id = await self.source(reply_to)
                 mask = _decode_mask(body["mask"]) if body.get("mask") else None
                 meta["reply_to"] = reply_to
 
@@ -138,6 +142,11 @@ class Routes:
                     return parse(text)
         except StudioError as err:
             return _error(err)
+        return await self.submit(build, meta, parent_id)
+
+    async def submit(self, build: Callable[[], Request | Help], meta: dict[str, str],
+                     parent_id: str | None = None) -> web.Response:
+        """Queue what ``build`` makes; 202 with the new entry, or 400 with the reason in plain words."""
         reply = RequestReply(self.hub)
         origin = Origin(PLATFORM, channel=CHANNEL, meta=meta)
         job = await submit_and_track(self.studio, reply, build, REQUESTER, origin, parent_id=parent_id)
@@ -149,7 +158,7 @@ class Routes:
         await self.hub.broadcast({"type": "entry", "entry": entry})
         return web.json_response({"entry": entry}, status=202)
 
-    async def _source(self, reply_to: str) -> tuple[bytes, str | None]:
+    async def source(self, reply_to: str) -> tuple[bytes, str | None]:
         """The image being replied to, and its job (the parent) when it was generated here."""
         kind, _, ident = reply_to.partition(":")
         gone = InputError("That image is no longer available to edit.")
@@ -161,7 +170,7 @@ class Routes:
                 return await asyncio.to_thread(self.uploads.data, upload), None
             except OSError as err:
                 raise gone from err
-        job = await self._playground_job(ident) if kind == "job" else None
+        job = await self.playground_job(ident) if kind == "job" else None
         result = await self.studio.result_of(job) if job is not None else None
         if not isinstance(result, ImageResult):
             raise InputError("Only images can be edited; reply to an image.") if result else gone
@@ -183,28 +192,28 @@ class Routes:
         return web.json_response({"entry": entry}, status=201)
 
     async def cancel(self, request: web.Request) -> web.Response:
-        job = await self._playground_job(request.match_info["id"])
+        job = await self.playground_job(request.match_info["id"])
         if job is None:
             return _error("No such job.", 404)
         return web.json_response({"cancelled": await self.studio.cancel(job.id)})
 
     # -- reading results ------------------------------------------------------------------------------------
 
-    async def _playground_job(self, job_id: str) -> Job | None:
+    async def playground_job(self, job_id: str) -> Job | None:
         if not _JOB_ID.match(job_id):
             return None
         job = await self.studio.job(job_id)
         return job if job is not None and job.origin.platform == PLATFORM else None
 
     async def job(self, request: web.Request) -> web.Response:
-        job = await self._playground_job(request.match_info["id"])
+        job = await self.playground_job(request.match_info["id"])
         if job is None:
             return _error("No such job.", 404)
         return web.json_response({"entry": self._entry(job)})
 
     async def result(self, request: web.Request) -> web.StreamResponse:
         """A finished job's file: inline for players and images, an attachment with ``?download=1``."""
-        job = await self._playground_job(request.match_info["id"])
+        job = await self.playground_job(request.match_info["id"])
         path = None if job is None else self.studio.result_path(job)
         if job is None or job.result is None or path is None:
             return _error("No result for that job.", 404)

@@ -68,9 +68,9 @@ class GatedProvider(OfflineProvider):
         super().__init__()
         self.gate = asyncio.Event()
 
-    async def imagine(self, request: ImagineRequest) -> bytes:
+    async def imagine(self, request: ImagineRequest, *, seed: int | None = None) -> bytes:
         await self.gate.wait()
-        return await super().imagine(request)
+        return await super().imagine(request, seed=seed)
 
 
 @asynccontextmanager

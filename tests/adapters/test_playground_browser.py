@@ -203,7 +203,7 @@ async def test_a_bad_command_shows_its_error_and_help_shows_the_syntax(page: Pag
     await send(page, "/imagine help")
     await expect(page.locator(".note:not(.error)")).to_contain_text("--aspect W:H")
     await page.fill("#input", "/ima")
-    await expect(page.locator("#hint")).to_contain_text("/imagine [--aspect W:H] PROMPT")
+    await expect(page.locator("#hint")).to_contain_text("/imagine [--aspect W:H] [--count N] [--size S] PROMPT")
 
 
 async def test_reload_shows_the_history(page: Page, served: Served) -> None:
@@ -231,3 +231,33 @@ async def test_reload_shows_the_history(page: Page, served: Served) -> None:
     height = await page.evaluate("document.documentElement.scrollHeight")
     await page.set_viewport_size({"width": 1100, "height": min(int(height), 4000)})  # the whole timeline, one frame
     await page.screenshot(path=str(ARTIFACTS / "playground.png"))
+
+
+async def test_a_grid_of_four_with_u_and_v_buttons_after_a_reload_and_a_blend(page: Page, served: Served) -> None:
+    await send(page, "/imagine a red fox --count 4")
+    grid = entry(page, "imagine")
+    await expect(grid.locator("img.result")).to_have_count(1)
+    size = await grid.locator("img.result").evaluate(
+        "i => i.complete && i.naturalWidth ? [i.naturalWidth, i.naturalHeight]"
+        " : new Promise(ok => i.addEventListener('load', () => ok([i.naturalWidth, i.naturalHeight])))")
+    assert size == [2048, 2048]
+    await page.reload()
+    await page.wait_for_selector("body[data-ready=true]")
+    buttons = entry(page, "imagine").locator(".actions button")
+    await expect(buttons).to_have_text(["U1", "U2", "U3", "U4", "V1", "V2", "V3", "V4", "🎲 Re-roll"])
+    await buttons.filter(has_text="U2").click()
+    picked = page.locator("article[data-kind=imagine] .thread article.entry[data-kind=pick][data-state=done]")
+    await expect(picked).to_have_count(1)
+    await expect(picked.locator(".actions button")).to_have_text(["🔀 Vary", "⬆ Upscale to 2K"])
+
+    for name in ("a.png", "b.png"):
+        await served.upload(png(64, 64), name)
+    await page.reload()
+    await page.wait_for_selector("body[data-ready=true]")
+    for n in range(2):
+        await entry(page, "upload").nth(n).locator("button.pick").click()
+    await expect(page.locator("#blend-count")).to_have_text("2 images picked, blended in that order.")
+    await send(page, "the first in the style of the second")
+    await expect(entry(page, "blend")).to_have_count(1)
+    await expect(entry(page, "blend").locator(".prompt")).to_have_text(
+        "Blend of a.png, b.png: the first in the style of the second")

@@ -8,7 +8,9 @@ const entries = new Map(); // id -> entry (latest known)
 const RANK = { queued: 0, running: 1, done: 2, failed: 2, cancelled: 2 };
 const rendered = new Map(); // id -> { node, key }
 const TERMINAL = new Set(["done", "failed", "cancelled"]);
-const KIND_LABEL = { speak: "Speech", imagine: "Image", edit: "Edit", upload: "Upload" };
+const KIND_LABEL = { speak: "Speech", imagine: "Image", edit: "Edit", upload: "Upload", pick: "Picked",
+  vary: "Variation", upscale: "Upscale", blend: "Blend" };
+const picked = new Set(); // entry ids chosen for a blend, in the order they were chosen
 let info = { help: {}, voices: [], default_voice: "Kore", offline: false };
 let replyTo = null; // entry id of the image being replied to
 let maskDirty = false;
@@ -73,7 +75,13 @@ function chips(e) {
     if (e.language) list.push(e.language);
   }
   if (e.aspect) list.push(`aspect ${e.aspect}`);
-  if (e.masked) list.push("masked");
+  if (e.size) list.push(`size ${e.size}`);
+  if (e.masked) list.push("masked · Vary (region)");
+  const r = e.result;
+  if (r && r.candidates) {
+    const made = r.candidates.split(",").length;
+    list.push(r.failed ? `${made} images (${r.failed} of ${made + r.failed} failed)` : `${made} images`);
+  }
   return list.length ? h("div", { class: "chips" }, list.map((t) => h("span", { class: "chip", text: t }))) : null;
 }
 
@@ -98,11 +106,70 @@ function media(e) {
       h("span", { text: `${r.width}×${r.height}` }),
       download,
       h("button", { class: "ghost small reply", type: "button", text: "↩ Reply", title: "Edit this image",
-        onclick: () => startReply(e.id) })));
+        onclick: () => startReply(e.id) }),
+      h("button", { class: picked.has(e.id) ? "ghost small pick on" : "ghost small pick", type: "button",
+        text: picked.has(e.id) ? "✓ Blend" : "＋ Blend", title: "Pick for a blend (2 or more)",
+        "aria-pressed": String(picked.has(e.id)), onclick: () => togglePick(e.id) })),
+    creativeButtons(e));
+}
+
+function creativeButtons(e) {
+  const b = e.buttons;
+  if (!b || e.state !== "done" || !e.job_id) return null;
+  const act = (label, action, n, title) => h("button", { class: "ghost small act", type: "button", text: label,
+    title, onclick: () => runAction(e.job_id, action, n) });
+  const list = [];
+  for (let n = 1; n <= b.cells; n++) list.push(act(`U${n}`, "u", n, `Image ${n} alone, full size`));
+  for (let n = 1; n <= b.cells; n++) list.push(act(`V${n}`, "v", n, `A variation of image ${n}`));
+  if (b.reroll) list.push(act("🎲 Re-roll", "reroll", null, "Same prompt, new images"));
+  if (b.vary) list.push(act("🔀 Vary", "v", null, "Same composition and subject, new details"));
+  if (b.upscale_to) list.push(act(`⬆ Upscale to ${b.upscale_to}`, "upscale", null, "Re-render it bigger"));
+  return list.length ? h("div", { class: "actions" }, list) : null;
+}
+
+async function runAction(jobId, action, n) {
+  try {
+    const res = await api(`/api/jobs/${jobId}/actions`, { method: "POST",
+      headers: { "Content-Type": "application/json" }, body: JSON.stringify({ action, n }) });
+    if (res.entry) upsert(res.entry);
+  } catch (err) {
+    note(err.message, { error: true });
+  }
+}
+
+// -- blending: pick images in the timeline (or drop several), then Send ---------------------------------------
+
+function togglePick(id) {
+  if (picked.has(id)) picked.delete(id); else picked.add(id);
+  const e = entries.get(id);
+  if (e) { rendered.get(id).key = null; upsert({ ...e }); }
+  showBlendBar();
+}
+
+function showBlendBar() {
+  $("blend-bar").hidden = picked.size === 0;
+  $("blend-count").textContent = picked.size === 1 ? "1 image picked; pick at least one more."
+    : `${picked.size} images picked, blended in that order.`;
+  input.placeholder = picked.size ? "Optional: how to blend them, e.g. the cat from the first in the style of the second"
+    : "/speak Hello there  ·  /imagine a lighthouse --aspect 16:9";
+}
+
+function clearPicks() {
+  const ids = [...picked];
+  picked.clear();
+  for (const id of ids) { const e = entries.get(id); if (e) { rendered.get(id).key = null; upsert({ ...e }); } }
+  showBlendBar();
+}
+
+async function sendBlend(text) {
+  const res = await api("/api/blend", { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ sources: [...picked], text }) });
+  clearPicks();
+  if (res.entry) upsert(res.entry);
 }
 
 function renderKey(e) {
-  return [e.state, e.position, e.error, e.result && e.result.url].join("|");
+  return [e.state, e.position, e.error, e.result && e.result.url, picked.has(e.id)].join("|");
 }
 
 function buildEntry(e) {
@@ -178,6 +245,13 @@ async function send(event) {
   event.preventDefault();
   const raw = input.value;
   if (!raw.trim()) return;
+  if (picked.size && !raw.trim().startsWith("/")) {
+    $("send").disabled = true;
+    try { await sendBlend(raw.trim()); input.value = ""; autosize(); }
+    catch (err) { note(err.message, { error: true, said: raw || "blend" }); }
+    finally { $("send").disabled = false; input.focus(); }
+    return;
+  }
   const text = withPickedVoice(raw);
   const body = { text };
   const editing = replyTo && !raw.trim().startsWith("/");
@@ -211,9 +285,19 @@ async function upload(file) {
     const res = await api(`/api/uploads?name=${encodeURIComponent(file.name || "pasted.png")}`,
       { method: "POST", headers: { "Content-Type": file.type }, body: file });
     upsert(res.entry);
+    return res.entry;
   } catch (err) {
     note(err.message, { error: true, said: file.name || "upload" });
+    return null;
   }
+}
+
+async function uploadMany(files) {
+  // Several images at once (drop or the file picker): upload them all and pick them for a blend.
+  const list = [...files];
+  const done = await Promise.all(list.map(upload));
+  if (list.length < 2) return;
+  for (const e of done) if (e && !picked.has(e.id)) togglePick(e.id);
 }
 
 // -- replying and masks ----------------------------------------------------------------------------------------
@@ -236,7 +320,7 @@ function stopReply() {
   replyTo = null;
   $("reply-bar").hidden = true;
   $("mask-editor").hidden = true;
-  $("mask-toggle").textContent = "Paint mask";
+  $("mask-toggle").textContent = "Vary (region)";
   clearMask();
   input.placeholder = "/speak Hello there  ·  /imagine a lighthouse --aspect 16:9";
 }
@@ -244,7 +328,7 @@ function stopReply() {
 function toggleMask() {
   const editor = $("mask-editor");
   editor.hidden = !editor.hidden;
-  $("mask-toggle").textContent = editor.hidden ? "Paint mask" : "No mask";
+  $("mask-toggle").textContent = editor.hidden ? "Vary (region)" : "No mask";
   if (!editor.hidden) sizeMask();
 }
 
@@ -411,7 +495,9 @@ async function init() {
   input.addEventListener("input", () => { autosize(); showHint(); });
   $("help-toggle").addEventListener("click", () => { $("help").hidden = !$("help").hidden; });
   $("preview-voice").addEventListener("click", previewVoice);
-  $("file").addEventListener("change", (ev) => { for (const f of ev.target.files) upload(f); ev.target.value = ""; });
+  $("file").addEventListener("change", (ev) => { uploadMany(ev.target.files); ev.target.value = ""; });
+  $("blend-send").addEventListener("click", () => $("form").requestSubmit());
+  $("blend-clear").addEventListener("click", clearPicks);
   $("reply-cancel").addEventListener("click", stopReply);
   $("mask-toggle").addEventListener("click", toggleMask);
   $("mask-clear").addEventListener("click", clearMask);
@@ -427,7 +513,7 @@ async function init() {
     ev.preventDefault();
     depth = 0;
     $("drop").hidden = true;
-    for (const f of ev.dataTransfer?.files || []) upload(f);
+    uploadMany(ev.dataTransfer?.files || []);
   });
   await loadHistory();
   connect();
