@@ -26,6 +26,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 
 from adapters.preflight import slack_probe, until_reachable
+from adapters.slack.blend import Blends
 from adapters.slack.flow import Flow
 from adapters.slack.handlers import Commands
 from adapters.slack.home import Home
@@ -118,6 +119,7 @@ class SlackAdapter:
         Commands(flow, references).register(app)
         Interactions(flow).register(app)
         references.register(app)
+        Blends(flow).register(app)
         Home(flow).register(app)
         return app
 

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 SLACK_FILE_HOSTS = ("files.slack.com", "files-edu.slack.com", "files-gov.slack.com", "slack-files.com")
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 _SEEN_LIMIT = 2000
-_IMAGE_KINDS = ("imagine", "edit")
+_IMAGE_KINDS = ("imagine", "edit", "pick", "vary", "upscale", "blend")
 
 
 @dataclass(frozen=True, slots=True)

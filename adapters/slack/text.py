@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 
+from core import creative
 from core.requests import EditRequest, ImagineRequest, Request, SpeakRequest
 from core.text import strip_controls
 
@@ -63,6 +64,8 @@ def describe(request: Request) -> str:
     if isinstance(request, ImagineRequest):
         aspect = f" ({request.aspect})" if request.aspect else ""
         return f"/imagine{aspect}: {quote(request.prompt)}"
-    assert isinstance(request, EditRequest)
-    aspect = f" ({request.aspect})" if request.aspect else ""
-    return f"Edit{aspect}: {quote(request.instruction)}"
+    if isinstance(request, EditRequest):
+        aspect = f" ({request.aspect})" if request.aspect else ""
+        region = "Vary (region)" if request.mask is not None else "Edit"
+        return f"{region}{aspect}: {quote(request.instruction)}"
+    return quote(creative.describe(request))  # U, V, Upscale, Blend

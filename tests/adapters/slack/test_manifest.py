@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from adapters.slack.app import BOT_SCOPES
+from adapters.slack.blend import BLEND_SHORTCUT
 from adapters.slack.blocks import EDIT_SHORTCUT, IMAGINE_SHORTCUT
 
 MANIFEST = Path(__file__).resolve().parents[3] / "manifest.yml"
@@ -30,7 +31,8 @@ def test_manifest_declares_what_the_app_handles() -> None:
     features = manifest["features"]
     assert [c["command"] for c in features["slash_commands"]] == ["/speak", "/imagine"]
     assert all(c["should_escape"] is False for c in features["slash_commands"])
-    edit, imagine = features["shortcuts"]
+    edit, imagine, blend = features["shortcuts"]
+    assert blend["callback_id"] == BLEND_SHORTCUT
     assert edit == edit | {"type": "message", "callback_id": EDIT_SHORTCUT, "name": "Edit image"}
     assert imagine == imagine | {"type": "message", "callback_id": IMAGINE_SHORTCUT, "name": "Imagine from this image"}
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == SCOPES == set(BOT_SCOPES)  # what OAuth installs ask
