@@ -4,12 +4,28 @@ StudioError            something went wrong; ``user_message`` says what in plain
   InputError           bad text, voice, ratio or file: says what to fix
   SafetyBlocked        the provider refused: names the category
   RateLimited          too many requests: says when to try again (``retry_after``)
+    QuotaExceeded      a community limit: names it and when it resets (``reset_at``)
+  NotAllowed           the server's settings refuse this (command off, channel, role, blocked term)
   ProviderUnavailable  upstream failed or is misconfigured
   ProviderTimeout      upstream took too long
   JobCancelled         the user (or shutdown) cancelled the job
 """
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+
+def plain_when(at: float) -> str:
+    """A reset time in words for places without a date syntax (playground, CLI, logs)."""
+    left = at - time.time()
+    if left < 90:
+        return f"in {max(1, round(left))} s"
+    if left < 90 * 60:
+        return f"in {round(left / 60)} min"
+    return "at " + datetime.fromtimestamp(at, UTC).strftime("%H:%M UTC")
 
 
 class StudioError(Exception):
@@ -59,6 +75,33 @@ class RateLimited(StudioError):
         self.retry_after = retry_after
         when = f" in about {max(1, round(retry_after))} s" if retry_after else " in a minute"
         super().__init__(user_message or f"Too many requests right now. Try again{when}.", detail=detail)
+
+
+class QuotaExceeded(RateLimited):
+    """A per-minute or daily limit of a member or a server; adapters render ``reset_at`` in local time."""
+
+    code = "quota"
+    retryable = False
+
+    def __init__(self, limit: str, template: str, reset_at: float) -> None:
+        self.limit = limit  # e.g. "user_per_minute", for metrics and logs
+        self.template = template  # "... resets {when}."
+        self.reset_at = reset_at
+        super().__init__(max(0.0, reset_at - time.time()), template.format(when=plain_when(reset_at)))
+
+    def render(self, when: Callable[[float], str]) -> str:
+        """The refusal with the reset time in a platform's own date syntax."""
+        return self.template.format(when=when(self.reset_at))
+
+
+class NotAllowed(StudioError):
+    """Refused by the server's own rules; ``reason`` is a short tag for metrics, never the blocked term."""
+
+    code = "not_allowed"
+
+    def __init__(self, reason: str, user_message: str) -> None:
+        self.reason = reason
+        super().__init__(user_message)
 
 
 class ProviderUnavailable(StudioError):

@@ -35,11 +35,13 @@ MAX_COUNT = 4
 
 @dataclass(frozen=True, slots=True)
 class Requester:
-    """Who asked: enough to credit them and to check who may delete a result."""
+    """Who asked: enough to credit them, check who may delete a result, and apply the server's rules."""
 
     platform: str
     user_id: str
     name: str = ""
+    roles: tuple[str, ...] = ()  # Discord role ids / Slack user-group ids, for per-command role rules
+    admin: bool = False  # manages the server (Discord) or workspace (Slack): exempt from quotas
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,21 @@ class Settings(BaseSettings):
     max_input_mb: float = Field(20.0, gt=0, le=200)  # one image file, upload or download
     download_timeout_s: float = Field(30.0, gt=0)  # whole download, however slowly it drips
 
+    # Community limits (0 = unlimited; each server can override them in its settings) and prices
+    server_requests_per_minute: int = Field(0, ge=0)
+    user_requests_per_day: int = Field(0, ge=0)
+    server_requests_per_day: int = Field(0, ge=0)
+    user_cost_per_day: float = Field(0.0, ge=0)  # USD of estimated spend
+    server_cost_per_day: float = Field(0.0, ge=0)
+    price_tts_input_per_mtok: float | None = Field(None, ge=0)  # USD per 1M tokens; None = Gemini list price
+    price_tts_output_per_mtok: float | None = Field(None, ge=0)
+    price_image_input_per_mtok: float | None = Field(None, ge=0)
+    price_image_output_per_mtok: float | None = Field(None, ge=0)
+
+    # Operator's view: Prometheus /metrics, /healthz, /readyz (port 0 = off)
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(9108, ge=0, le=65535)
+
     # Platforms (adapters read these; absent tokens mean the adapter is skipped)
     discord_token: SecretStr | None = Field(None, validation_alias=AliasChoices("DISCORD_TOKEN", "discord_token"))
     slack_bot_token: SecretStr | None = Field(

@@ -10,6 +10,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from core.community.costs import metering
+from core.community.members import HistoryPage, Members
+from core.community.service import LOCAL_PLATFORMS, Community
+from core.community.store import CommunityStore, SqliteCommunityStore
 from core.errors import InputError, ProviderUnavailable, StudioError, restore_error
 from core.jobs.delivery import DeliveryHook, Reply
 from core.jobs.files import BlobStore, ResultStore
@@ -17,7 +21,6 @@ from core.jobs.journal import Journal, SqliteJournal
 from core.jobs.model import Job, JobState, Progress, new_job_id
 from core.jobs.queue import InProcessQueue, JobQueue
 from core.jobs.runner import JobRunner
-from core.limits import UserLimits
 from core.media import audio, grid, images
 from core.providers.base import Provider
 from core.requests import (
@@ -41,18 +44,18 @@ from core.validation import validate
 from core.voices import Voice
 
 log = logging.getLogger(__name__)
-LOCAL_PLATFORMS = ("cli", "playground")  # one trusted local user: no per-user limit
 
 
 class Studio:
     def __init__(self, provider: Provider, journal: Journal, queue: JobQueue, results: ResultStore,
-                 pools: dict[str, int], limits: UserLimits | None = None, default_count: int = 1) -> None:
+                 pools: dict[str, int], community: Community, blobs: BlobStore, default_count: int = 1) -> None:
         self.provider = provider
+        self.community = community
         self.default_count = default_count
-        self.limits = limits or UserLimits(0)
         self._inflight: dict[str, asyncio.Future[Job]] = {}
         self.journal = journal
         self.results = results
+        self.members = Members(journal, community.store, results, blobs)
         self.runner = JobRunner(journal, queue, results, self._execute, pools)
 
     @property
@@ -106,12 +109,16 @@ class Studio:
         if isinstance(request, ImagineRequest) and request.count is None:
             request = dataclasses.replace(request, count=self.default_count)
         request = await validate(request, self.provider.limits)
-        await self.limits.admit(requester, getattr(request, "count", None) or 1)
         if parent_id is None and (parents := parents_of(request)):
             parent_id = parents[0].job_id  # chains, Retry and history follow the first parent
         job = Job(id=new_job_id(), request=request, requester=requester, origin=origin, parent_id=parent_id,
                   dedupe_key=dedupe_key)
-        return await self.runner.submit(job, reply)
+        await self.community.admit(job.id, request, requester, origin)  # rules, then limits; counts it
+        try:
+            return await self.runner.submit(job, reply)
+        except BaseException:
+            await asyncio.shield(self.community.withdraw(job.id))
+            raise
 
     async def run(self, request: Request, requester: Requester, origin: Origin, *,
                   parent_id: str | None = None, reply: Reply | None = None) -> Result:
@@ -181,7 +188,39 @@ class Studio:
 
     # -- doing the work ------------------------------------------------------------------------------------
 
+    # -- a member's records ---------------------------------------------------------------------------------
+
+    async def history(self, requester: Requester, *, page: int = 0, per_page: int = 5,
+                      workspace: str | None = None) -> HistoryPage:
+        """A member's recent jobs, newest first (Discord /history, Slack App Home)."""
+        return await self.members.history(requester.platform, requester.user_id, page=page, per_page=per_page,
+                                          workspace=workspace)
+
+    async def delete(self, job: Job) -> None:
+        """Cancel it if still open, then remove its record, result and inputs."""
+        if not job.state.terminal:
+            await self.cancel(job.id)
+            await self.runner.wait(job.id)
+        await self.members.delete(job)
+
+    async def forget(self, platform: str, user_id: str) -> int:
+        """``/forget-me``: every job, result, input and ledger row of one member."""
+        for job_id in await self.journal.ids_of(platform, user_id):
+            job = await self.journal.get(job_id)
+            if job is not None and not job.state.terminal:
+                await self.cancel(job_id)
+                await self.runner.wait(job_id)
+        return await self.members.forget(platform, user_id)
+
     async def _execute(self, job: Job) -> Result:
+        with metering() as usages:
+            try:
+                return await self._generate(job)
+            finally:
+                if usages:
+                    await asyncio.shield(self.community.record(job.id, job.kind, usages))
+
+    async def _generate(self, job: Job) -> Result:
         request = job.request
         provider = self.provider
         if isinstance(request, SpeakRequest):
@@ -261,11 +300,18 @@ async def open_studio(settings: Settings, *, provider: Provider | None = None,
                       hooks: tuple[DeliveryHook, ...] = (), resume: bool = True) -> AsyncIterator[Studio]:
     """Build the studio from settings, start its workers, and close everything on the way out."""
     provider = provider or make_provider(settings)
-    journal = SqliteJournal(settings.journal_path, BlobStore(settings.blobs_dir))
+    blobs = BlobStore(settings.blobs_dir)
+    journal = SqliteJournal(settings.journal_path, blobs)
     await journal.open()
+    store: CommunityStore = SqliteCommunityStore(settings.journal_path)
+    try:
+        await store.open()
+    except BaseException:
+        await journal.close()
+        raise
     studio = Studio(provider, journal, InProcessQueue(settings.max_queue), ResultStore(settings.results_dir),
                     {"speech": settings.speech_workers, "image": settings.image_workers},
-                    UserLimits(settings.user_requests_per_minute, exempt=LOCAL_PLATFORMS),
+                    Community(store, settings, exempt_platforms=LOCAL_PLATFORMS), blobs,
                     default_count=settings.default_count)
     for hook in hooks:
         studio.register(hook)
@@ -274,6 +320,7 @@ async def open_studio(settings: Settings, *, provider: Provider | None = None,
         yield studio
     finally:
         await studio.stop()
+        await store.close()
         await journal.close()
         await provider.aclose()
 

@@ -14,7 +14,6 @@ from adapters.discord import creative, mentions
 from adapters.discord.buttons import DeleteButton, EditButton, RetryButton
 from adapters.discord.commands import add_commands
 from adapters.discord.hook import DiscordHook
-from adapters.discord.prefs import GuildPrefs
 from adapters.discord.services import Services
 from adapters.discord.voice import DEFAULT_IDLE_S, VoiceFactory, VoicePlayer
 from adapters.preflight import discord_probe, until_reachable
@@ -49,8 +48,7 @@ class StudioClient(discord.Client):
                  voice_idle_s: float = DEFAULT_IDLE_S, guild_ready_timeout: float = 2.0, **options: Any) -> None:
         super().__init__(intents=intents(settings), allowed_mentions=discord.AllowedMentions.none(),
                          guild_ready_timeout=guild_ready_timeout, **options)
-        self.services = Services(settings, VoicePlayer(factory=voice_factory, idle_s=voice_idle_s),
-                                 GuildPrefs(settings.data_dir / "discord" / "server-defaults.json"))
+        self.services = Services(settings, VoicePlayer(factory=voice_factory, idle_s=voice_idle_s))
         self.tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(self)
         self.on_ready_callback: Callable[[str], None] | None = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import discord
@@ -9,14 +10,23 @@ from discord import app_commands
 
 from adapters.discord import flow
 from adapters.discord.modals import EditModal
-from adapters.discord.services import services
+from adapters.discord.services import PLATFORM, services
 from adapters.discord.sources import image_in, read_attachment
+from core.community.model import ServerSettings
 from core.errors import StudioError
 from core.requests import IMAGE_SIZES, BlendRequest, EditRequest, ImagineRequest, Request, Speaker, SpeakRequest
 from core.voices import DEFAULT_VOICE, dialogue_speakers
 
 ASPECTS = ("1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9")
 NO_IMAGE = "That message has no image I can see. Pick a message with an attached or embedded picture."
+
+
+async def _server(interaction: discord.Interaction) -> ServerSettings:
+    """This server's settings (defaults where there is none, or the studio is still starting)."""
+    studio = services(interaction.client).studio
+    if studio is None or interaction.guild_id is None:
+        return ServerSettings()
+    return await studio.community.server(PLATFORM, str(interaction.guild_id))
 
 
 async def voice_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -35,12 +45,12 @@ async def voice_choices(interaction: discord.Interaction, current: str) -> list[
 @app_commands.autocomplete(voice=voice_choices, voice2=voice_choices)
 async def speak(interaction: discord.Interaction, text: str, voice: str | None = None, style: str | None = None,
                 voice2: str | None = None, play: bool | None = None, as_voice_message: bool | None = None) -> None:
-    prefs = services(interaction.client).prefs
-    options = {"play": prefs.resolve(interaction.guild_id, "play", play),
-               "voice_message": prefs.resolve(interaction.guild_id, "voice_message", as_voice_message)}
+    server = await _server(interaction)
+    options = {"play": server.play if play is None else play,
+               "voice_message": server.voice_message if as_voice_message is None else as_voice_message}
 
     async def build() -> tuple[Request, str | None]:
-        first = voice or DEFAULT_VOICE
+        first = voice or server.default_voice or DEFAULT_VOICE
         speakers = tuple(Speaker(n, v) for n, v in dialogue_speakers(text, first, voice2))
         return SpeakRequest(text=text, voice=first, style=style, speakers=speakers), None
 
@@ -57,11 +67,12 @@ async def imagine(interaction: discord.Interaction, prompt: str, aspect: app_com
                   image: discord.Attachment | None = None, count: app_commands.Range[int, 1, 4] | None = None,
                   size: app_commands.Choice[str] | None = None) -> None:
     limit = interaction.filesize_limit
+    server = await _server(interaction)
 
     async def build() -> tuple[Request, str | None]:
         refs = (await read_attachment(interaction.client, image, "attached image"),) if image else ()
-        return ImagineRequest(prompt=prompt, aspect=aspect.value if aspect else None, references=refs,
-                              max_bytes=limit, count=count, size=size.value if size else None), None
+        return ImagineRequest(prompt=prompt, aspect=aspect.value if aspect else server.default_aspect,
+                              references=refs, max_bytes=limit, count=count, size=size.value if size else None), None
 
     await flow.start(interaction, "imagine", build)
 
@@ -125,13 +136,13 @@ async def edit_image(interaction: discord.Interaction, message: discord.Message)
 @app_commands.guild_only()
 async def defaults(interaction: discord.Interaction, voice_message: bool | None = None,
                    play: bool | None = None) -> None:
-    prefs = services(interaction.client).prefs
     assert interaction.guild_id is not None
-    for name, value in (("voice_message", voice_message), ("play", play)):
-        if value is not None:
-            prefs.set(interaction.guild_id, name, value)
-    now = ", ".join(f"{n.replace('_', ' ')}: {'on' if prefs.get(interaction.guild_id, n) else 'off'}"
-                    for n in ("voice_message", "play"))
+    def change(s: ServerSettings) -> ServerSettings:
+        return dataclasses.replace(s, voice_message=s.voice_message if voice_message is None else voice_message,
+                                   play=s.play if play is None else play)
+
+    server = await services(interaction.client).core.community.update(PLATFORM, str(interaction.guild_id), change)
+    now = f"voice message: {'on' if server.voice_message else 'off'}, play: {'on' if server.play else 'off'}"
     await interaction.response.send_message(f"Defaults for /speak here — {now}.", ephemeral=True)
 
 

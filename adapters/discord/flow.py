@@ -10,7 +10,7 @@ import discord
 
 from adapters.discord.reply import InteractionReply
 from adapters.discord.services import PLATFORM, services
-from core.errors import StudioError
+from core.errors import QuotaExceeded, StudioError
 from core.jobs.model import Job
 from core.requests import Origin, Request, Requester
 
@@ -19,8 +19,25 @@ log = logging.getLogger(__name__)
 Build = Callable[[], Awaitable[tuple[Request, str | None]]]  # the request, and its parent job if any
 
 
-def requester_of(user: discord.abc.User) -> Requester:
-    return Requester(PLATFORM, str(user.id), user.display_name)
+def requester_of(user: discord.abc.User, permissions: discord.Permissions | None = None) -> Requester:
+    """Who asked, with their roles (per-command role rules) and whether they manage the server (no quotas)."""
+    roles = tuple(str(r.id) for r in user.roles) if isinstance(user, discord.Member) else ()
+    if permissions is None and isinstance(user, discord.Member):
+        permissions = user.guild_permissions
+    admin = permissions is not None and (permissions.manage_guild or permissions.administrator)
+    return Requester(PLATFORM, str(user.id), user.display_name, roles=roles, admin=admin)
+
+
+def discord_time(at: float) -> str:
+    """A timestamp each member's client shows in their own time zone, relative ("in 3 hours")."""
+    return f"<t:{int(at)}:R>"
+
+
+def explain(err: StudioError) -> StudioError:
+    """Put a quota's reset time in Discord's own timestamp syntax."""
+    if isinstance(err, QuotaExceeded):
+        err.user_message = err.render(discord_time)
+    return err
 
 
 async def start(interaction: discord.Interaction, kind: str, build: Build, *,
@@ -42,8 +59,8 @@ async def start(interaction: discord.Interaction, kind: str, build: Build, *,
     try:
         request, parent_id = await build()
         return await services(interaction.client).core.submit(
-            request, requester_of(interaction.user), origin, parent_id=parent_id, reply=reply,
+            request, requester_of(interaction.user, interaction.permissions), origin, parent_id=parent_id, reply=reply,
             dedupe_key=f"discord:i:{interaction.id}")
     except StudioError as err:
-        await reply.reject(err)
+        await reply.reject(explain(err))
         return None

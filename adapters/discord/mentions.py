@@ -12,11 +12,12 @@ import re
 
 import discord
 
+from adapters.discord.flow import explain, requester_of
 from adapters.discord.reply import NONE, ChannelReply
 from adapters.discord.services import PLATFORM, services
 from adapters.discord.sources import fetch, image_in
 from core.errors import StudioError
-from core.requests import EditRequest, Origin, Requester
+from core.requests import EditRequest, Origin
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +63,9 @@ async def on_message(client: discord.Client, message: discord.Message) -> None:
         request = EditRequest(image=image, instruction=text, max_bytes=limit)
         origin = Origin(PLATFORM, workspace=str(message.guild.id) if message.guild else None,
                         channel=str(message.channel.id), message=str(message.id), meta={"kind": "edit"})
-        requester = Requester(PLATFORM, str(message.author.id), message.author.display_name)
+        requester = requester_of(message.author)
         reply = ChannelReply(client, "edit", live=True, limit=limit)
         await services(client).core.submit(request, requester, origin, parent_id=parent, reply=reply,
                                            dedupe_key=f"discord:m:{message.id}")
     except StudioError as err:
-        await message.reply(err.user_message, allowed_mentions=NONE, mention_author=False)
+        await message.reply(explain(err).user_message, allowed_mentions=NONE, mention_author=False)

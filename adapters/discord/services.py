@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 import aiohttp
 import discord
 
-from adapters.discord.prefs import GuildPrefs
 from adapters.discord.voice import VoicePlayer
 from core.errors import StudioError
 from core.settings import Settings
@@ -23,7 +22,6 @@ DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 class Services:
     settings: Settings
     player: VoicePlayer
-    prefs: GuildPrefs
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     studio: Studio | None = None
     session: aiohttp.ClientSession | None = None

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections import OrderedDict
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
+
+from slack_sdk.errors import SlackApiError
 
 from adapters.slack.reply import PLATFORM, SlackReply, tell
 from adapters.slack.sources import Sources
 from adapters.slack.text import escape
 from adapters.slack.workspaces import WorkspaceClient, Workspaces
-from core.errors import StudioError
+from core.errors import NotAllowed, QuotaExceeded, StudioError
 from core.jobs.model import Job
 from core.requests import Origin, Request, Requester
 from core.studio import Studio
 
 WORKING = "Working on it… the result will appear here."
 _SEEN_LIMIT = 5000
+ADMIN_TTL_S = 300.0
 
 
 def dedupe_key(kind: str, value: str) -> str:
@@ -31,6 +37,7 @@ class Flow:
         self.workspaces = workspaces
         self.sources = sources
         self._seen: OrderedDict[str, None] = OrderedDict()
+        self._admins: OrderedDict[tuple[str, str], tuple[bool, float]] = OrderedDict()
 
     async def first_delivery(self, key: str) -> bool:
         """False for an event we already handled: a Slack retry, here or before a restart."""
@@ -45,6 +52,8 @@ class Flow:
                      parent_id: str | None = None) -> Job | None:
         """Queue the job with its Slack reply; a refusal becomes an ephemeral note to the requester."""
         try:
+            if await self.is_admin(origin.workspace, requester.user_id):
+                requester = dataclasses.replace(requester, admin=True)
             return await self.studio.submit(request, requester, origin, parent_id=parent_id,
                                             reply=SlackReply(self.client(origin.workspace)), dedupe_key=key)
         except StudioError as err:
@@ -55,11 +64,43 @@ class Flow:
         return self.workspaces.client(team)
 
     async def refuse(self, origin: Origin, user: str | None, err: StudioError) -> None:
-        await self.tell(origin, user, escape(err.user_message))
+        await self.tell(origin, user, explain(err))
+
+    async def is_admin(self, team: str | None, user: str) -> bool:
+        """Workspace admins and owners (exempt from quotas, may change settings); asked once per few minutes."""
+        key = (team or "", user)
+        cached = self._admins.get(key)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        try:
+            info = await self.client(team).users_info(user=user)
+        except SlackApiError:
+            return False
+        profile = info.get("user") or {}
+        admin = bool(profile.get("is_admin") or profile.get("is_owner") or profile.get("is_primary_owner"))
+        self._admins[key] = (admin, time.monotonic() + ADMIN_TTL_S)
+        while len(self._admins) > _SEEN_LIMIT:
+            self._admins.popitem(last=False)
+        return admin
 
     async def tell(self, origin: Origin, user: str | None, text: str) -> None:
         await tell(self.client(origin.workspace), origin.channel, user, text, thread=origin.thread,
                    response_url=origin.meta.get("response_url"))
+
+
+def slack_date(at: float) -> str:
+    """A date token each reader's client shows in their own time zone (with a UTC fallback)."""
+    fallback = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(at)}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def explain(err: StudioError) -> str:
+    """A refusal in Slack's text format: quotas with a date token, rule refusals with channel links."""
+    if isinstance(err, QuotaExceeded):
+        return escape(err.template).replace("{when}", slack_date(err.reset_at))
+    if isinstance(err, NotAllowed):
+        return err.user_message  # our own words (never the member's), with <#C…> links intact
+    return escape(err.user_message)
 
 
 def requester_of(user: Mapping[str, Any] | str, name: str = "") -> Requester:

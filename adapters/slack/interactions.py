@@ -123,12 +123,7 @@ class Interactions:
             await self.flow.tell(origin, user, "I couldn't delete that message. It may already be gone.")
 
     async def _is_admin(self, client: WorkspaceClient, user: str) -> bool:
-        try:
-            info = await client.users_info(user=user)
-        except SlackApiError:
-            return False
-        profile = info.get("user") or {}
-        return bool(profile.get("is_admin") or profile.get("is_owner") or profile.get("is_primary_owner"))
+        return await self.flow.is_admin(client.team, user)
 
     async def on_edit_shortcut(self, ack: AsyncAck, shortcut: dict[str, Any]) -> None:
         """Edit image on any message with a picture: ask what to change, then post in its thread."""

@@ -47,7 +47,9 @@ def dump_plain(value: Requester | Origin) -> str:
 
 
 def load_requester(text: str) -> Requester:
-    return Requester(**json.loads(text))
+    data = json.loads(text)
+    data["roles"] = tuple(data.get("roles", ()))
+    return Requester(**data)
 
 
 def load_origin(text: str) -> Origin:

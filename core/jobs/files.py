@@ -45,6 +45,19 @@ class BlobStore:
             write_atomic(path, data)
         return key
 
+    @staticmethod
+    def key_of(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()
+
+    def delete(self, key: str) -> bool:
+        """Remove one input file (the caller checked no other job still refers to it)."""
+        if not all(c in "0123456789abcdef" for c in key) or len(key) != 64:
+            return False
+        path = self.root / key[:2] / key
+        existed = path.exists()
+        path.unlink(missing_ok=True)
+        return existed
+
     def get(self, key: str) -> bytes:
         if not all(c in "0123456789abcdef" for c in key) or len(key) != 64:
             raise KeyError(key)
@@ -72,6 +85,9 @@ class ResultStore:
                     write_atomic(self.root / f"{job_id}-{n}.{ext}", data)
                 meta |= {"candidates": ",".join(exts), "failed": result.failed}
         return ResultRef(path=path.name, kind=result.kind, mime_type=result.mime_type, meta=meta)
+
+    def delete(self, ref: ResultRef) -> None:
+        self.path(ref).unlink(missing_ok=True)
 
     def path(self, ref: ResultRef) -> Path:
         return self.root / Path(ref.path).name

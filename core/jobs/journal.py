@@ -17,7 +17,7 @@ import aiosqlite
 from core.jobs import codec
 from core.jobs.files import BlobStore
 from core.jobs.model import Delivery, Job, JobState, ResultRef
-from core.requests import Parent, parents_of
+from core.requests import Parent, Requester, parents_of
 
 SCHEMA_VERSION = 3
 LINEAGE = """
@@ -82,6 +82,9 @@ class Journal(Protocol):
     async def recent(self, platform: str, *, limit: int = 50, channel: str | None = None) -> list[Job]: ...
     async def parents(self, job_id: str) -> list[Parent]: ...
     async def children(self, job_id: str) -> list[str]: ...
+    async def delete(self, job_id: str) -> None: ...
+    async def uses_blob(self, key: str) -> bool: ...
+    async def ids_of(self, platform: str, user_id: str) -> list[str]: ...
 
 
 class SqliteJournal:
@@ -253,6 +256,26 @@ class SqliteJournal:
             (platform, channel, channel, limit),
         )
         return list(reversed(jobs))
+
+    async def delete(self, job_id: str) -> None:
+        """Forget a job entirely (a member deleted it); edits made from it keep their own record."""
+        async with self._lock:
+            await self.db.execute("UPDATE jobs SET parent_id = NULL WHERE parent_id = ?", (job_id,))
+            await self.db.execute("DELETE FROM lineage WHERE job_id = ? OR parent_id = ?", (job_id, job_id))
+            await self.db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+            await self.db.commit()
+
+    async def uses_blob(self, key: str) -> bool:
+        """Whether any job's request still refers to this input file."""
+        async with self.db.execute("SELECT 1 FROM jobs WHERE request LIKE ? LIMIT 1", (f'%"{key}"%',)) as cursor:
+            return await cursor.fetchone() is not None
+
+    async def ids_of(self, platform: str, user_id: str) -> list[str]:
+        """Every job one member asked for (``/forget-me``)."""
+        needle = codec.dump_plain(Requester(platform, user_id)).split(',"name"')[0].strip("{")
+        async with self.db.execute("SELECT id FROM jobs WHERE platform = ? AND requester LIKE ?",
+                                   (platform, f"%{needle}%")) as cursor:
+            return [str(r[0]) for r in await cursor.fetchall()]
 
     async def _select(self, sql: str, params: tuple[Any, ...]) -> list[Job]:
         async with self.db.execute(sql, params) as cursor:

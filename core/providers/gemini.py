@@ -20,6 +20,7 @@ from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
 from tenacity.retry import retry_base
 from tenacity.wait import wait_base, wait_exponential_jitter
 
+from core.community.costs import record_usage
 from core.errors import InputError, ProviderTimeout, ProviderUnavailable, RateLimited, SafetyBlocked, StudioError
 from core.media import audio, images
 from core.providers.base import ProviderLimits, Speech
@@ -230,6 +231,13 @@ def map_error(exc: BaseException, *, model: str, redact: Callable[[str], str]) -
     return ProviderUnavailable(detail=detail)
 
 
+def _meter(model: str, resp: types.GenerateContentResponse) -> None:
+    usage = resp.usage_metadata
+    if usage is not None:
+        output = (usage.candidates_token_count or 0) + (usage.thoughts_token_count or 0)
+        record_usage(model, usage.prompt_token_count, output)
+
+
 class _RetryTransient(retry_base):
     def __call__(self, retry_state: RetryCallState) -> bool:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
@@ -323,6 +331,7 @@ class GeminiProvider:
                     resp = await self._client.aio.models.generate_content(
                         model=model, contents=contents, config=config
                     )
+                    _meter(model, resp)  # billed even when it carries no media
                     blob = media_part(resp, prefix)
                 except Exception as exc:
                     err = map_error(exc, model=model, redact=self._redact)
