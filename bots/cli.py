@@ -18,7 +18,6 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageErro
 
 from bots.discord_cli import discord_app
 from bots.files import read_regular, shown
-from bots.local import generate_to_file, image_output_path, output_path
 from bots.logs import setup_logging
 from core.errors import InputError, StudioError
 from core.redact import Redactor
@@ -28,6 +27,7 @@ from core.requests import (
     BlendRequest,
     EditRequest,
     ImagineRequest,
+    Request,
     SpeakRequest,
     UpscaleRequest,
 )
@@ -74,6 +74,25 @@ def _settings() -> Settings:
         return Settings()
     except Exception as exc:  # pydantic's ValidationError: name the setting, not a stack
         raise typer.BadParameter(f"invalid settings: {' '.join(str(exc).split())}"[:300]) from None
+
+
+async def generate_to_file(settings: Settings, request: Request, path: Path, console: Console) -> object:
+    """Imported on first use: a refused file or option never pays for loading the studio."""
+    from bots.local import generate_to_file as generate
+
+    return await generate(settings, request, path, console)
+
+
+def output_path(path: Path) -> Path:
+    from bots.local import output_path as check
+
+    return check(path)
+
+
+def image_output_path(path: Path) -> Path:
+    from bots.local import image_output_path as check
+
+    return check(path)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -333,9 +352,38 @@ def _usage(exc: UsageError) -> str:
     return f"{' '.join(exc.format_message().split())} (see `{command} --help`)"
 
 
+_SINGLE = {"--voice": "--voice", "--voice2": "--voice2", "--style": "--style", "--language": "--language",
+           "--aspect": "--aspect", "--mask": "--mask", "-o": "--output", "--output": "--output", "--count": "--count",
+           "--size": "--size"}
+
+
+def _repeated(args: list[str]) -> str | None:
+    """The first single-valued option given twice: click would silently keep the last one."""
+    seen: set[str] = set()
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+            continue
+        if arg == "--":
+            break
+        name, eq, _ = arg.partition("=")
+        canonical = _SINGLE.get(name)
+        if canonical is None:
+            continue
+        if canonical in seen:
+            return canonical
+        seen.add(canonical)
+        skip = not eq
+    return None
+
+
 def main() -> None:
     # Like any Unix filter: when the reader of our output goes away (`| head`), exit quietly.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    if (twice := _repeated(sys.argv[1:])) is not None:
+        err.print(f"[red]error:[/] {twice} is given twice; keep one.", highlight=False)
+        sys.exit(2)
     try:
         code = app(standalone_mode=False)
     except NoArgsIsHelpError as exc:

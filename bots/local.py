@@ -39,7 +39,7 @@ FILE_MODE = _file_mode()
 def image_output_path(path: Path) -> Path:
     """An image destination whose name says PNG, JPEG or WebP; the result is converted to match."""
     if path.suffix.lower() not in IMAGE_SUFFIXES:
-        raise InputError(f"Cannot write an image to {path.name}: name it .png, .jpg, .jpeg or .webp.")
+        raise InputError(f"Cannot write an image to {shown(path.name)}: name it .png, .jpg, .jpeg or .webp.")
     return output_path(path)
 
 

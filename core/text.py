@@ -23,6 +23,8 @@ _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b]*(?:\x07|\x1b\
 _KEEP_CONTROLS = frozenset("\n\t")
 _INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Mn", "Me", "Zs", "Zl", "Zp"})
 _WORDS = frozenset({"L", "N"})
+# Letters and symbols that draw nothing: Hangul fillers, the blank Braille pattern, Mongolian vowel separator.
+_BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
 # <@123> <@!123> <@&123> <#123> (Discord), <@U1> <!here> <#C1|x> <https://x|y> (Slack): any <…> token.
 _ANGLE = re.compile(r"<([^<>\n]{0,200})>")
 _AT = re.compile(r"@(?=[\w!&#])", re.UNICODE)
@@ -46,12 +48,12 @@ def normalise(text: str, *, what: str = "text") -> str:
 
 def visible(text: str) -> str:
     """The characters a reader would see: no spaces, controls, format marks or lone combining marks."""
-    return "".join(ch for ch in text if _category(ch) not in _INVISIBLE)
+    return "".join(ch for ch in text if _category(ch) not in _INVISIBLE and ch not in _BLANKS)
 
 
 def has_words(text: str) -> bool:
     """At least one letter or digit: something a voice can say."""
-    return any(_category(ch)[0] in _WORDS for ch in text)
+    return any(_category(ch)[0] in _WORDS for ch in visible(text))
 
 
 def says_something(text: str) -> bool:
