@@ -217,9 +217,8 @@ def _refuse_unclosed_quote(text: str, tok: _Token, flags: dict[str, str]) -> Non
         return
     if any(c in _OPEN_CLOSE[value[0]] for c in text[start + 1:]):
         return
-    excerpt = " ".join(text[start + 1:].split())
-    excerpt = excerpt if len(excerpt) <= 30 else excerpt[:29] + "…"
-    raise InputError(f"The quote before “{excerpt}” is never closed. Close it, \"like this\", or remove "
+    after = excerpt(text[start + 1:], 30)  # inert: the words may hold escapes or mentions
+    raise InputError(f"The quote before “{after}” is never closed. Close it, \"like this\", or remove "
                      "it.")
 
 

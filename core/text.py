@@ -91,4 +91,4 @@ def inert(text: str) -> str:
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     """User words fit to repeat anywhere: inert, one line, at most ``limit`` characters (… when cut)."""
     clean = inert(text)
-    return clean if len(clean) <= limit else clean[: max(1, limit - 1)].rstrip() + "…"
+    return clean if len(clean) <= limit else clean[: max(0, limit - 1)].rstrip() + "…"
