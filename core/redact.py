@@ -6,6 +6,8 @@ import logging
 import re
 from collections.abc import Iterable
 
+from core.text import strip_controls
+
 # Shapes of secrets even when we were not told their values (keys in URLs, bearer headers, Slack/Discord tokens).
 _PATTERNS = (
     re.compile(r"AIza[0-9A-Za-z_\-]{20,}"),
@@ -43,6 +45,6 @@ class RedactingFilter(logging.Filter):
             message += "\n" + logging.Formatter().formatException(record.exc_info)
             record.exc_info = None
             record.exc_text = None
-        record.msg = self.redact(message)
+        record.msg = strip_controls(self.redact(message))  # a logged user word can't drive the terminal
         record.args = None
         return True

@@ -291,9 +291,11 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
     wall = time.monotonic() - started
     refusals = sum(1 for c in CASES if not c.ok)
     peak = max(o.rss for o in results.values())
-    print(f"\ncorpus: {len(CASES)} cases ({refusals} refusals) in {wall:.1f} s, "
-          f"peak child RSS {peak / 2**20:.0f} MiB, slowest {max(o.seconds for o in results.values()):.1f} s, "
-          f"whole-run children max {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MiB")
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(f"\ncorpus: {len(CASES)} cases ({refusals} refusals) in {wall:.1f} s wall, "
+          f"{children.ru_utime + children.ru_stime:.0f} s CPU in children, peak child RSS {peak / 2**20:.0f} MiB "
+          f"(all children {children.ru_maxrss / 1024:.0f} MiB), "
+          f"slowest case {max(o.seconds for o in results.values()):.1f} s")
     shutil.rmtree(root, ignore_errors=True)
     return results
 
