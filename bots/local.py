@@ -101,6 +101,10 @@ class FileHook:
     def reply_for(self, job: Job) -> Reply:
         return FileReply(Path(job.origin.meta.get("output", f"studiobot-{job.id}.bin")))
 
+    async def reconcile(self, job: Job) -> str | None:
+        """Writing the file is atomic and idempotent, so it is simply written again."""
+        return None
+
 
 async def generate_to_file(settings: Settings, request: Request, path: Path, console: Console) -> Result:
     requester = Requester(PLATFORM, os.environ.get("USER", "local"))

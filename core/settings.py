@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(9108, ge=0, le=65535)
 
+    # Delivery, leases, shutdown, retention (see README "Delivery guarantees")
+    shutdown_grace_s: float = Field(25.0, ge=0)  # SIGTERM: running jobs get this long to finish and post
+    retention_days: float = Field(30.0, ge=0)  # results, inputs and journal rows older than this are pruned; 0 = keep
+    progress_interval_s: float = Field(2.0, ge=0)  # at most one progress edit per message this often
+    lease_s: float = Field(30.0, gt=0)  # a job owned by a process that stopped renewing it for this long is resumed
+    delivery_deadline_s: float = Field(600.0, gt=0)  # transient posting failures are retried this long
+
     # Platforms (adapters read these; absent tokens mean the adapter is skipped)
     discord_token: SecretStr | None = Field(None, validation_alias=AliasChoices("DISCORD_TOKEN", "discord_token"))
     slack_bot_token: SecretStr | None = Field(

@@ -15,6 +15,7 @@ from core.community.members import HistoryPage, Members
 from core.community.service import LOCAL_PLATFORMS, Community
 from core.community.store import CommunityStore, SqliteCommunityStore
 from core.errors import InputError, ProviderUnavailable, StudioError, restore_error
+from core.jobs import retention
 from core.jobs.delivery import DeliveryHook, Reply
 from core.jobs.files import BlobStore, ResultStore
 from core.jobs.journal import Journal, SqliteJournal
@@ -48,7 +49,8 @@ log = logging.getLogger(__name__)
 
 class Studio:
     def __init__(self, provider: Provider, journal: Journal, queue: JobQueue, results: ResultStore,
-                 pools: dict[str, int], community: Community, blobs: BlobStore, default_count: int = 1) -> None:
+                 pools: dict[str, int], community: Community, blobs: BlobStore, default_count: int = 1,
+                 *, settings: Settings | None = None) -> None:
         self.provider = provider
         self.community = community
         self.default_count = default_count
@@ -56,7 +58,10 @@ class Studio:
         self.journal = journal
         self.results = results
         self.members = Members(journal, community.store, results, blobs)
-        self.runner = JobRunner(journal, queue, results, self._execute, pools)
+        s = settings or Settings(_env_file=None)
+        self.shutdown_grace_s = s.shutdown_grace_s
+        self.runner = JobRunner(journal, queue, results, self._execute, pools, lease_s=s.lease_s,
+                                progress_interval_s=s.progress_interval_s, delivery_deadline_s=s.delivery_deadline_s)
 
     @property
     def offline(self) -> bool:
@@ -72,9 +77,9 @@ class Studio:
     async def start(self, *, resume: bool = True) -> None:
         await self.runner.start(resume=resume)
 
-    async def stop(self) -> None:
-        """Stop taking work and let posts under way finish; safe to call more than once."""
-        await self.runner.stop()
+    async def stop(self, grace_s: float | None = None) -> None:
+        """Stop intake; running jobs and posts under way get the grace period; safe to call more than once."""
+        await self.runner.stop(grace_s=self.shutdown_grace_s if grace_s is None else grace_s)
 
     # -- submitting --------------------------------------------------------------------------------------
 
@@ -312,11 +317,14 @@ async def open_studio(settings: Settings, *, provider: Provider | None = None,
     studio = Studio(provider, journal, InProcessQueue(settings.max_queue), ResultStore(settings.results_dir),
                     {"speech": settings.speech_workers, "image": settings.image_workers},
                     Community(store, settings, exempt_platforms=LOCAL_PLATFORMS), blobs,
-                    default_count=settings.default_count)
+                    default_count=settings.default_count, settings=settings)
     for hook in hooks:
         studio.register(hook)
     try:
         await studio.start(resume=resume)
+        if resume and settings.retention_days > 0:
+            studio.runner.background(retention.prune_forever(journal, studio.results, journal.blobs,
+                                                             settings.retention_days), "retention")
         yield studio
     finally:
         await studio.stop()

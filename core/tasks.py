@@ -38,5 +38,8 @@ class TaskOwner:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
+    def pending(self) -> list[asyncio.Task[Any]]:
+        return [t for t in self._tasks if not t.done()]
+
     def __len__(self) -> int:
         return len(self._tasks)

@@ -52,6 +52,8 @@ async def start(interaction: discord.Interaction, kind: str, build: Build, *,
     anchor = reply_to.id if reply_to else (response.message_id if response is not None else None)
     # Never the interaction token: the journal holds no secrets, so after a restart results go to the channel.
     meta = {"at": f"{time.time():.0f}", "kind": kind}
+    if response is not None and response.message_id:
+        meta["placeholder"] = str(response.message_id)  # the "thinking…" a late result removes
     meta |= {name: "1" for name, on in (options or {}).items() if on}
     origin = Origin(PLATFORM, workspace=str(interaction.guild_id) if interaction.guild_id else None,
                     channel=str(interaction.channel_id) if interaction.channel_id else None,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import discord
 
+from adapters.discord import ledger
 from adapters.discord.reply import ChannelReply
-from adapters.discord.services import PLATFORM
+from adapters.discord.services import PLATFORM, services
 from core.jobs.delivery import Reply
 from core.jobs.model import Job
 
@@ -20,3 +21,8 @@ class DiscordHook:
 
     def reply_for(self, job: Job) -> Reply:
         return ChannelReply(self.client, job.kind)
+
+    async def reconcile(self, job: Job) -> str | None:
+        """The bot's own message in the channel carrying this job (file name or button id), if any."""
+        await services(self.client).ready.wait()
+        return await ledger.find_posted(self.client, job)

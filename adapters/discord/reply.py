@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
@@ -16,12 +17,14 @@ from typing import Any
 import discord
 from discord.http import Route
 
+from adapters.discord import ledger
 from adapters.discord.buttons import result_view
 from adapters.discord.captions import caption, filename, progress_text
 from adapters.discord.services import DEFAULT_UPLOAD_LIMIT, services
 from adapters.discord.voice import VoiceUnavailable
 from core.creative import buttons_for
 from core.errors import StudioError
+from core.jobs.delivery import DeliveryRefused
 from core.jobs.model import Job, Progress
 from core.media import audio
 from core.results import AudioClip, Result
@@ -43,7 +46,7 @@ def _flag(job: Job, name: str) -> bool:
 
 
 async def send_voice_message(client: discord.Client, channel_id: int, clip: AudioClip,
-                             reply_to: int | None = None) -> int:
+                             reply_to: int | None = None, *, nonce: str | None = None) -> int:
     """Discord's native voice message (flag, waveform, duration): discord.py has no helper for it."""
     speech = await asyncio.to_thread(audio.decode, clip.data, 8_000)
     wave = base64.b64encode(audio.waveform(speech, 256)).decode()
@@ -54,6 +57,8 @@ async def send_voice_message(client: discord.Client, channel_id: int, clip: Audi
     }
     if reply_to is not None:
         payload["message_reference"] = {"message_id": reply_to, "fail_if_not_exists": False}
+    if nonce is not None:
+        payload |= {"nonce": nonce, "enforce_nonce": True}  # a repeat returns the first message
     file = discord.File(BytesIO(clip.data), filename=name)
     form: list[dict[str, Any]] = [{"name": "payload_json", "value": discord.utils._to_json(payload)},
             {"name": "files[0]", "value": file.fp, "filename": name, "content_type": "audio/ogg"}]
@@ -88,9 +93,12 @@ async def deliver(client: discord.Client, job: Job, result: Result, put: Put, *,
             note = await _play(client, job, result)
         if _flag(job, "voice_message") and result.container == "ogg" and job.origin.channel:
             try:
-                extra = await send_voice_message(client, int(job.origin.channel), result)
+                extra = await send_voice_message(client, int(job.origin.channel), result,
+                                                 nonce=ledger.nonce(job, "v"))
                 file = None
             except discord.HTTPException as err:
+                if err.status >= 500 or err.status == 429:
+                    raise
                 log.info("voice message refused (%s); posting the clip as a file", err.code)
                 note = " ".join(filter(None, [note, "Sent as a file: voice messages aren't allowed here."]))
     offer = buttons_for(services(client).core, job, result)
@@ -103,8 +111,9 @@ def _channel(client: discord.Client, job: Job) -> discord.PartialMessageable:
 
 
 def _reference(job: Job, channel: discord.PartialMessageable) -> dict[str, Any]:
-    """``send`` keywords that make the message a reply to ``origin.message`` (if it still exists)."""
-    if not job.origin.message:
+    """``send`` keywords that make the message a reply to ``origin.message`` (if it still exists), unless
+    that is the job's own placeholder, which goes once the result is up."""
+    if not job.origin.message or job.origin.message == job.origin.meta.get("placeholder"):
         return {}
     return {"reference": discord.MessageReference(message_id=int(job.origin.message), channel_id=channel.id,
                                                   fail_if_not_exists=False)}
@@ -138,11 +147,12 @@ class ChannelReply:
             if self.status is None:
                 channel = _channel(self.client, job)
                 self.status = await channel.send(text, allowed_mentions=NONE, mention_author=False,
-                                                 **_reference(job, channel))
+                                                 nonce=ledger.nonce(job, "s"), **_reference(job, channel))
             else:
                 self.status = await self.status.edit(content=text, allowed_mentions=NONE)
 
-    async def _put(self, job: Job, content: str, file: discord.File | None, view: discord.ui.View | None) -> int:
+    async def _put(self, job: Job, content: str, file: discord.File | None, view: discord.ui.View | None,
+                   purpose: str = "r") -> int:
         await services(self.client).ready.wait()
         files = [file] if file else []
         if self.status is not None:
@@ -151,24 +161,43 @@ class ChannelReply:
         channel = _channel(self.client, job)
         kwargs: dict[str, Any] = {"view": view} if view is not None else {}
         message = await channel.send(content, files=files, allowed_mentions=NONE, mention_author=False,
-                                     **kwargs, **_reference(job, channel))
+                                     nonce=ledger.nonce(job, purpose), **kwargs, **_reference(job, channel))
         return message.id
 
     async def post(self, job: Job, result: Result) -> str | None:
         async with self._lock:
             self._done = True
             try:
-                ref = await deliver(self.client, job, result, lambda c, f, v: self._put(job, c, f, v),
-                                    limit=self.limit)
+                ref = str(await deliver(self.client, job, result, lambda c, f, v: self._put(job, c, f, v),
+                                        limit=self.limit))
             except StudioError as err:
-                return str(await self._put(job, err.user_message, None, None))
-            return str(ref)
+                ref = str(await self._guarded(self._put(job, err.user_message, None, None, "e"), job))
+            except Exception as exc:
+                raise await self._refused(job, ledger.classify(exc)) from exc
+            await ledger.drop_placeholder(self.client, job, keep=ref)
+            return ref
 
     async def fail(self, job: Job, error: StudioError) -> str | None:
         async with self._lock:
             self._done = True
-            await self._put(job, error.user_message, None, None)
+            await self._guarded(self._put(job, error.user_message, None, None, "e"), job)
+            await ledger.drop_placeholder(self.client, job)
             return None
+
+    async def _guarded(self, put: Awaitable[int], job: Job) -> int:
+        try:
+            return await put
+        except Exception as exc:
+            raise await self._refused(job, ledger.classify(exc)) from exc
+
+    async def _refused(self, job: Job, exc: Exception) -> Exception:
+        """When the channel refuses for good, tell the requester in a DM (where Discord still allows it)."""
+        if isinstance(exc, DeliveryRefused):
+            with contextlib.suppress(Exception):
+                user = await self.client.fetch_user(int(job.requester.user_id))
+                await user.send(f"I couldn't post your {job.kind} result in <#{job.origin.channel}>: {exc.reason}.",
+                                allowed_mentions=NONE)
+        return exc
 
 
 class InteractionReply:
@@ -220,6 +249,12 @@ class InteractionReply:
             except StudioError as err:
                 await self._tell(err)
                 return None
+            except Exception as exc:
+                failure = ledger.classify(exc)
+                if isinstance(failure, DeliveryRefused):
+                    with contextlib.suppress(Exception):
+                        await self._tell(StudioError(f"I couldn't post the result here: {failure.reason}."))
+                raise failure from exc
 
     async def fail(self, job: Job, error: StudioError) -> str | None:
         async with self._lock:

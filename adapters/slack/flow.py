@@ -50,12 +50,19 @@ class Flow:
 
     async def submit(self, request: Request, requester: Requester, origin: Origin, *, key: str,
                      parent_id: str | None = None) -> Job | None:
-        """Queue the job with its Slack reply; a refusal becomes an ephemeral note to the requester."""
+        """Queue the job with its Slack reply; a refusal becomes an ephemeral note to the requester.
+
+        The ``response_url`` (a capability to post into the channel) stays in the live reply's memory:
+        it is taken out of the origin before anything is journaled.
+        """
+        response_url = origin.meta.get("response_url")
+        journaled = dataclasses.replace(origin, meta={k: v for k, v in origin.meta.items() if k != "response_url"})
         try:
             if await self.is_admin(origin.workspace, requester.user_id):
                 requester = dataclasses.replace(requester, admin=True)
-            return await self.studio.submit(request, requester, origin, parent_id=parent_id,
-                                            reply=SlackReply(self.client(origin.workspace)), dedupe_key=key)
+            return await self.studio.submit(request, requester, journaled, parent_id=parent_id,
+                                            reply=SlackReply(self.client(origin.workspace), response_url=response_url),
+                                            dedupe_key=key)
         except StudioError as err:
             await self.refuse(origin, requester.user_id, err)
             return None

@@ -1,7 +1,7 @@
 """Delivery to Slack: results uploaded with ``files_upload_v2`` into the channel or thread, errors as ephemerals.
 
-Everything a delivery needs is in the job's Origin (channel, thread, the requester, a ``response_url``
-in ``meta``), so the same Reply serves live jobs and jobs resumed after a restart.
+Everything a delivery needs is in the job's Origin (channel, thread, the requester), so the same Reply
+serves live jobs and jobs resumed after a restart; a live one also keeps the ``response_url`` in memory.
 """
 
 from __future__ import annotations
@@ -14,11 +14,14 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack import ledger
 from adapters.slack.blocks import ButtonState, result_buttons
+from adapters.slack.ledger import result_filename
 from adapters.slack.text import describe, escape
 from adapters.slack.workspaces import Workspaces
 from core.errors import StudioError
-from core.jobs.model import Job, Progress
+from core.jobs.delivery import DeliveryRefused
+from core.jobs.model import Job, JobState, Progress
 from core.requests import SpeakRequest
 from core.results import ImageResult, Result
 
@@ -32,18 +35,6 @@ _TIMEOUT = aiohttp.ClientTimeout(total=10)
 def ref(channel: str, ts: str) -> str:
     """How a Slack message is named in the journal (``delivered_ref``)."""
     return f"{channel}:{ts}"
-
-
-def result_filename(job_id: str, extension: str) -> str:
-    """The job id in the name lets a later edit find the job from the file alone, with no history call."""
-    return f"studiobot-{job_id}.{extension}"
-
-
-def job_id_from_filename(name: str) -> str | None:
-    stem = name.rsplit(".", 1)[0]
-    if stem.startswith("studiobot-") and len(stem) == len("studiobot-") + 12:
-        return stem.removeprefix("studiobot-")
-    return None
 
 
 def share_ts(file: dict[str, Any], channel: str) -> str | None:
@@ -75,21 +66,25 @@ async def tell(client: AsyncWebClient, channel: str | None, user: str | None, te
 class SlackReply:
     """One job's outcome in Slack. Progress stays quiet: the ack already said "working on it"."""
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, *, response_url: str | None = None) -> None:
         self.client = client
+        self.response_url = response_url  # memory only: a live request's way to reach the user
 
     async def progress(self, progress: Progress) -> None:
         return None
 
     async def post(self, job: Job, result: Result) -> str | None:
+        """Upload, then the buttons (with the job id in their metadata). A failure is classified for the
+        runner, which retries transient ones after asking ``reconcile`` what already landed."""
         try:
             return await self._upload(job, result)
-        except SlackApiError as err:
-            code = str(err.response.get("error", ""))
-            log.warning("uploading the result of job %s failed: %s", job.id, code)
-            await tell(self.client, job.origin.channel, job.requester.user_id, _upload_failed(code),
-                       thread=job.origin.thread, response_url=job.origin.meta.get("response_url"))
-            return None
+        except Exception as exc:
+            failure = ledger.classify(exc)
+            if isinstance(failure, DeliveryRefused):
+                log.warning("Slack refused the result of job %s: %s", job.id, failure.reason)
+                await tell(self.client, job.origin.channel, job.requester.user_id, _upload_failed(failure.reason),
+                           thread=job.origin.thread, response_url=self.response_url)
+            raise failure from exc
 
     async def _upload(self, job: Job, result: Result) -> str:
         origin = job.origin
@@ -102,10 +97,16 @@ class SlackReply:
         file: dict[str, Any] = response.get("file") or {}
         file_id = str(file.get("id", ""))
         ts = share_ts(file, channel) or await self._wait_for_share(file_id, channel)
-        buttons = result_buttons(ButtonState(job.id, file_id, channel), image=isinstance(result, ImageResult))
-        posted = await self.client.chat_postMessage(channel=channel, thread_ts=origin.thread, blocks=buttons,
-                                                    text="Retry, edit or delete this result.")
-        return ref(channel, ts or str(posted["ts"]))
+        posted = await self.post_buttons(job, file_id, image=isinstance(result, ImageResult))
+        return ref(channel, ts or posted)
+
+    async def post_buttons(self, job: Job, file_id: str, *, image: bool) -> str:
+        channel = job.origin.channel or ""
+        buttons = result_buttons(ButtonState(job.id, file_id, channel), image=image)
+        posted = await self.client.chat_postMessage(channel=channel, thread_ts=job.origin.thread, blocks=buttons,
+                                                    text="Retry, edit or delete this result.",
+                                                    metadata=ledger.metadata(job.id))
+        return str(posted["ts"])
 
     async def _wait_for_share(self, file_id: str, channel: str) -> str | None:
         for delay in SHARE_POLL_S:
@@ -121,12 +122,12 @@ class SlackReply:
     async def fail(self, job: Job, error: StudioError) -> str | None:
         origin = job.origin
         await tell(self.client, origin.channel, job.requester.user_id, escape(error.user_message),
-                   thread=origin.thread, response_url=origin.meta.get("response_url"))
+                   thread=origin.thread, response_url=self.response_url)
         return None
 
 
 def _upload_failed(code: str) -> str:
-    if code in ("not_in_channel", "channel_not_found"):
+    if code in ("not_in_channel", "channel_not_found", "is_archived"):
         return "I can't post in this channel yet. Add me with /invite @Studiobot, then try again."
     return "Your result is ready, but Slack wouldn't let me post it here. Please try again."
 
@@ -153,3 +154,19 @@ class SlackHook:
 
     def reply_for(self, job: Job) -> SlackReply:
         return SlackReply(self.workspaces.client(job.origin.workspace))
+
+    async def reconcile(self, job: Job) -> str | None:
+        """The result's file share in the channel or thread, if it is there; its buttons are completed if the
+        post stopped between the upload and them."""
+        if job.state is not JobState.DONE:
+            return None  # failures are ephemeral notes: nothing to find
+        client = self.workspaces.client(job.origin.workspace)
+        posted = await ledger.find_posted(client, job)
+        if posted.file_ts is None:
+            return None
+        if posted.buttons_ts is None:
+            try:
+                await SlackReply(client).post_buttons(job, posted.file_id or "", image=job.kind != "speak")
+            except Exception as exc:
+                raise ledger.classify(exc) from exc
+        return ref(job.origin.channel or "", posted.file_ts)

@@ -18,7 +18,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from adapters.media import DEFAULT_TIMEOUT_S, download
-from adapters.slack.reply import PLATFORM, job_id_from_filename, ref
+from adapters.slack.ledger import job_id_from_filename
+from adapters.slack.reply import PLATFORM, ref
 from adapters.slack.workspaces import WorkspaceClient
 from core.errors import InputError
 from core.jobs.model import Job, JobState

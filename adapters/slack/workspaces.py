@@ -9,9 +9,16 @@ from __future__ import annotations
 
 import logging
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler, async_default_handlers
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
@@ -28,8 +35,24 @@ def web_client(base_url: str, token: str | None = None) -> AsyncWebClient:
     return AsyncWebClient(token=token, base_url=base_url, retry_handlers=_retry_handlers())
 
 
+CREATES = ("chat.postMessage", "files.completeUploadExternal", "chat.postEphemeral")
+
+
+class ReadsOnlyRetryHandler(AsyncConnectionErrorRetryHandler):
+    """The SDK retries a dropped connection by itself only for calls that create nothing: a message that was
+    stored before the drop would be posted twice. Creating calls go back to the studio's delivery, which
+    asks Slack what already landed (``reconcile``) before it tries again."""
+
+    async def _can_retry_async(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
+                               error: Exception | None = None) -> bool:
+        path = urlsplit(request.url).path
+        if path.endswith(CREATES):
+            return False
+        return await super()._can_retry_async(state=state, request=request, response=response, error=error)
+
+
 def _retry_handlers() -> list[AsyncRetryHandler]:
-    return [*async_default_handlers(), AsyncRateLimitErrorRetryHandler(max_retry_count=2)]
+    return [ReadsOnlyRetryHandler(), AsyncRateLimitErrorRetryHandler(max_retry_count=2)]
 
 
 class Tokens(Protocol):

@@ -1,3 +1,4 @@
+# ruff: noqa: S608  (queries are built from constants in this module, never from input)
 """The durable journal: every accepted job is written here before any work starts.
 
 ``Journal`` is the interface the runner and the studio use; ``SqliteJournal`` is the
@@ -7,6 +8,7 @@ embedded default (aiosqlite, WAL). Nothing outside ``core/jobs/`` knows which st
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Collection
 from pathlib import Path
@@ -19,7 +21,8 @@ from core.jobs.files import BlobStore
 from core.jobs.model import Delivery, Job, JobState, ResultRef
 from core.requests import Parent, Requester, parents_of
 
-SCHEMA_VERSION = 3
+BLOB_REF = re.compile(r'"\$blob":"([0-9a-f]{64})"')
+SCHEMA_VERSION = 4
 LINEAGE = """
 CREATE TABLE IF NOT EXISTS lineage (
     job_id    TEXT NOT NULL REFERENCES jobs(id),
@@ -30,10 +33,25 @@ CREATE TABLE IF NOT EXISTS lineage (
 );
 CREATE INDEX IF NOT EXISTS lineage_by_parent ON lineage(parent_id);
 """
+ATTEMPTS_TABLE = """
+CREATE TABLE IF NOT EXISTS delivery_attempts (
+    job_id   TEXT NOT NULL,
+    at       REAL NOT NULL,
+    outcome  TEXT NOT NULL,  -- posted | reconciled | retry | refused | gave_up | error
+    ref      TEXT,
+    detail   TEXT
+);
+"""
 MIGRATIONS: dict[int, str] = {  # version -> what turns the previous version into it
     2: "ALTER TABLE jobs ADD COLUMN dedupe_key TEXT;",
     3: LINEAGE,
+    4: "ALTER TABLE jobs ADD COLUMN owner TEXT; ALTER TABLE jobs ADD COLUMN lease_until REAL;"
+       + ATTEMPTS_TABLE
+       # capabilities never belong in the journal: forget any an older version stored
+       + "UPDATE jobs SET origin = json_remove(origin, '$.meta.response_url');",
 }
+OPEN = ("(state IN ('queued', 'running')"  # still to run, or run but not yet delivered: someone must own it
+        " OR (delivery IN ('pending', 'delivering') AND state NOT IN ('queued', 'running')))")
 TABLES = LINEAGE + """
 CREATE TABLE IF NOT EXISTS jobs (
     id            TEXT PRIMARY KEY,
@@ -51,16 +69,21 @@ CREATE TABLE IF NOT EXISTS jobs (
     delivery      TEXT NOT NULL DEFAULT 'pending',
     delivered_ref TEXT,
     dedupe_key    TEXT,
+    owner         TEXT,
+    lease_until   REAL,
     created_at    REAL NOT NULL,
     updated_at    REAL NOT NULL
 );
-"""
+""" + ATTEMPTS_TABLE
 INDEXES = """
 CREATE INDEX IF NOT EXISTS jobs_open ON jobs(state) WHERE state IN ('queued', 'running');
 CREATE INDEX IF NOT EXISTS jobs_undelivered ON jobs(platform, delivery) WHERE delivery != 'delivered';
 CREATE INDEX IF NOT EXISTS jobs_by_ref ON jobs(platform, delivered_ref);
 CREATE INDEX IF NOT EXISTS jobs_recent ON jobs(platform, created_at);
 CREATE UNIQUE INDEX IF NOT EXISTS jobs_dedupe ON jobs(dedupe_key) WHERE dedupe_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS jobs_lease ON jobs(owner, lease_until);
+CREATE INDEX IF NOT EXISTS jobs_updated ON jobs(updated_at);
+CREATE INDEX IF NOT EXISTS attempts_by_job ON delivery_attempts(job_id);
 """
 
 
@@ -77,6 +100,18 @@ class Journal(Protocol):
     async def undelivered(self, platforms: Collection[str]) -> list[Job]: ...
     async def claim_delivery(self, job_id: str) -> bool: ...
     async def mark_delivered(self, job_id: str, ref: str | None = None) -> None: ...
+    async def mark_undeliverable(self, job_id: str, reason: str) -> None: ...
+    async def record_attempt(self, job_id: str, outcome: str, *, ref: str | None = None,
+                             detail: str | None = None) -> None: ...
+    async def attempts_of(self, job_id: str) -> list[tuple[str, str | None, str | None]]: ...
+    # leases: who runs and delivers a job; the columns the scale-out store builds on
+    async def heartbeat(self, owner: str, until: float) -> int: ...
+    async def take_over(self, owner: str, until: float, *, dead: Collection[str] = ()) -> list[Job]: ...
+    async def owners(self) -> list[str]: ...
+    async def release(self, owner: str) -> int: ...
+    # retention
+    async def prune(self, before: float) -> list[ResultRef]: ...
+    async def blob_keys(self) -> set[str]: ...
     async def find_delivered(self, platform: str, ref: str) -> Job | None: ...
     async def find_by_key(self, dedupe_key: str) -> Job | None: ...
     async def recent(self, platform: str, *, limit: int = 50, channel: str | None = None) -> list[Job]: ...
@@ -104,6 +139,7 @@ class SqliteJournal:
             await self._db.execute("PRAGMA journal_mode=WAL")
             await self._db.execute("PRAGMA synchronous=NORMAL")
             await self._db.execute("PRAGMA foreign_keys=ON")
+            await self._db.execute("PRAGMA busy_timeout=15000")  # other processes may share the data dir
             await self._migrate(self._db)
         except BaseException:
             await self.close()  # its worker thread would otherwise keep the process from exiting
@@ -147,9 +183,11 @@ class SqliteJournal:
         now = time.time()
         await self._write(
             "INSERT INTO jobs (id, kind, platform, state, request, requester, origin, parent_id, attempts,"
-            " delivery, dedupe_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " delivery, dedupe_key, owner, lease_until, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (job.id, job.kind, job.origin.platform, job.state.value, request, codec.dump_plain(job.requester),
-             codec.dump_plain(job.origin), job.parent_id, job.attempts, job.delivery.value, job.dedupe_key, now, now),
+             codec.dump_plain(job.origin), job.parent_id, job.attempts, job.delivery.value, job.dedupe_key,
+             job.owner, job.lease_until, now, now),
         )
         await self._add_lineage(job)
 
@@ -219,7 +257,7 @@ class SqliteJournal:
             return []
         marks = ", ".join("?" for _ in platforms)
         return await self._select(
-            f"SELECT * FROM jobs WHERE delivery != 'delivered' AND state IN ('done', 'failed')"  # noqa: S608
+            f"SELECT * FROM jobs WHERE delivery IN ('pending', 'delivering') AND state NOT IN ('queued', 'running')"
             f" AND platform IN ({marks}) ORDER BY created_at",
             tuple(platforms),
         )
@@ -237,6 +275,81 @@ class SqliteJournal:
             " WHERE id = ?",
             (ref, time.time(), job_id),
         )
+
+    async def mark_undeliverable(self, job_id: str, reason: str) -> None:
+        await self._write(
+            "UPDATE jobs SET delivery = 'undeliverable', error = COALESCE(error, ?), updated_at = ? WHERE id = ?",
+            (reason, time.time(), job_id),
+        )
+
+    async def record_attempt(self, job_id: str, outcome: str, *, ref: str | None = None,
+                             detail: str | None = None) -> None:
+        await self._write(
+            "INSERT INTO delivery_attempts (job_id, at, outcome, ref, detail) VALUES (?, ?, ?, ?, ?)",
+            (job_id, time.time(), outcome, ref, detail),
+        )
+
+    async def attempts_of(self, job_id: str) -> list[tuple[str, str | None, str | None]]:
+        """(outcome, ref, detail) of every delivery attempt, oldest first."""
+        async with self.db.execute(
+            "SELECT outcome, ref, detail FROM delivery_attempts WHERE job_id = ? ORDER BY rowid", (job_id,)
+        ) as cursor:
+            return [(r[0], r[1], r[2]) for r in await cursor.fetchall()]
+
+    async def heartbeat(self, owner: str, until: float) -> int:
+        """Renew every open job this process owns; returns how many."""
+        return await self._write(
+            f"UPDATE jobs SET lease_until = ? WHERE owner = ? AND {OPEN}", (until, owner)
+        )
+
+    async def take_over(self, owner: str, until: float, *, dead: Collection[str] = ()) -> list[Job]:
+        """Atomically own every open job whose lease expired, was released, or whose owner is known dead."""
+        marks = ", ".join("?" for _ in dead) or "NULL"
+        async with self._lock:
+            async with self.db.execute(
+                f"UPDATE jobs SET owner = ?, lease_until = ? WHERE {OPEN} AND (owner IS NULL OR owner != ?)"
+                f" AND (owner IS NULL OR lease_until IS NULL OR lease_until < ? OR owner IN ({marks})) RETURNING id",
+                (owner, until, owner, time.time(), *dead),
+            ) as cursor:
+                ids = [r[0] for r in await cursor.fetchall()]
+            await self.db.commit()
+        if not ids:
+            return []
+        marks = ", ".join("?" for _ in ids)
+        return await self._select(f"SELECT * FROM jobs WHERE id IN ({marks}) ORDER BY created_at", tuple(ids))
+
+    async def owners(self) -> list[str]:
+        async with self.db.execute(f"SELECT DISTINCT owner FROM jobs WHERE owner IS NOT NULL AND {OPEN}") as cursor:
+            return [r[0] for r in await cursor.fetchall()]
+
+    async def release(self, owner: str) -> int:
+        """Give up every open job (graceful stop): running ones go back to queued, and the attempt is not a crash."""
+        return await self._write(
+            "UPDATE jobs SET owner = NULL, lease_until = NULL,"
+            " attempts = CASE WHEN state = 'running' THEN MAX(attempts - 1, 0) ELSE attempts END,"
+            f" state = CASE WHEN state = 'running' THEN 'queued' ELSE state END WHERE owner = ? AND {OPEN}",
+            (owner,),
+        )
+
+    async def prune(self, before: float) -> list[ResultRef]:
+        """Forget finished, delivered jobs last touched before ``before``; returns their result files."""
+        async with self._lock:
+            done = f"updated_at < ? AND state NOT IN ('queued', 'running') AND NOT {OPEN}"
+            async with self.db.execute(f"SELECT result FROM jobs WHERE {done}", (before,)) as cursor:
+                refs = [codec.load_result(r[0]) for r in await cursor.fetchall()]
+            gone = f"(SELECT id FROM jobs WHERE {done})"
+            await self.db.execute(f"UPDATE jobs SET parent_id = NULL WHERE parent_id IN {gone}", (before,))
+            await self.db.execute(f"DELETE FROM delivery_attempts WHERE job_id IN {gone}", (before,))
+            await self.db.execute(f"DELETE FROM lineage WHERE job_id IN {gone}", (before,))
+            await self.db.execute(f"DELETE FROM jobs WHERE {done}", (before,))
+            await self.db.commit()
+        return [r for r in refs if r is not None]
+
+    async def blob_keys(self) -> set[str]:
+        """Input blobs some remaining job still refers to."""
+        async with self.db.execute("SELECT request FROM jobs WHERE request LIKE '%$blob%'") as cursor:
+            rows = await cursor.fetchall()
+        return {m for r in rows for m in BLOB_REF.findall(r[0])}
 
     async def find_delivered(self, platform: str, ref: str) -> Job | None:
         jobs = await self._select(
@@ -297,6 +410,8 @@ class SqliteJournal:
             delivery=Delivery(row["delivery"]),
             delivered_ref=row["delivered_ref"],
             dedupe_key=row["dedupe_key"],
+            owner=row["owner"],
+            lease_until=row["lease_until"],
             created_at=row["created_at"],
             updated_at=row["updated_at"],
         )

@@ -22,11 +22,17 @@ class JobState(enum.StrEnum):
 
 
 class Delivery(enum.StrEnum):
-    """Delivery is at most once: ``delivering`` is written before the post, ``delivered`` after."""
+    """At least once with idempotent posts: ``delivering`` is written before the first attempt, and a job
+    found ``delivering`` after a crash is reconciled with the platform before it is posted again."""
 
     PENDING = "pending"
     DELIVERING = "delivering"
     DELIVERED = "delivered"
+    UNDELIVERABLE = "undeliverable"  # the platform refused for good (no access, unknown channel, too large)
+
+    @property
+    def final(self) -> bool:
+        return self in (Delivery.DELIVERED, Delivery.UNDELIVERABLE)
 
 
 def new_job_id() -> str:
@@ -58,6 +64,8 @@ class Job:
     delivery: Delivery = Delivery.PENDING
     delivered_ref: str | None = None
     dedupe_key: str | None = None  # a platform's event id: a redelivered event never makes a second job
+    owner: str | None = None  # the process holding the lease (see core/jobs/leases.py)
+    lease_until: float | None = None  # epoch seconds; after it, any process may take the job over
     created_at: float = 0.0
     updated_at: float = 0.0
 

@@ -10,7 +10,7 @@ from core.errors import RateLimited
 
 
 class JobQueue(Protocol):
-    async def put(self, job_id: str, pool: str) -> None: ...
+    async def put(self, job_id: str, pool: str, *, force: bool = False) -> None: ...
     async def get(self, pool: str) -> str: ...
     def position(self, job_id: str) -> int | None: ...
     def waiting(self, pool: str) -> list[str]: ...
@@ -31,9 +31,10 @@ class InProcessQueue:
             self._ready[pool] = asyncio.Condition()
         return self._lines[pool], self._ready[pool]
 
-    async def put(self, job_id: str, pool: str) -> None:
+    async def put(self, job_id: str, pool: str, *, force: bool = False) -> None:
+        """``force`` for jobs already accepted earlier (resumed): the limit is for new requests only."""
         line, ready = self._line(pool)
-        if len(line) >= self.max_size:
+        if len(line) >= self.max_size and not force:
             raise RateLimited(30, "The studio is very busy right now. Try again in a minute.")
         async with ready:
             line.append(job_id)

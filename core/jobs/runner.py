@@ -1,24 +1,32 @@
-"""Runs journaled jobs in bounded worker pools and hands each outcome to exactly one delivery.
+"""Runs journaled jobs in bounded worker pools and hands each outcome to one at-least-once delivery.
 
 Order of writes, so a crash at any point is recoverable:
-  add (queued) -> start (running, attempts+1) -> result file -> finish (terminal)
-  -> claim delivery (delivering) -> post -> delivered
-On start, queued/running jobs are queued again and finished-but-undelivered ones delivered.
+  add (queued, leased to this process) -> start (running, attempts+1) -> result file -> finish (terminal)
+  -> claim delivery (delivering) -> [reconcile] -> post -> delivered | undeliverable
+A heartbeat renews this process's leases. At start (and on every heartbeat) jobs whose lease expired
+(or whose owner is known dead) are taken over: unfinished ones queued again, undelivered ones delivered,
+``delivering`` ones reconciled with the platform first. A graceful stop lets running jobs finish within
+the grace period, then releases the rest, which does not count as a crash.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from core.errors import JobCancelled, StudioError, restore_error
+from core.jobs.deliverer import Deliverer, Outcome
 from core.jobs.delivery import DeliveryHook, Reply
 from core.jobs.files import ResultStore
 from core.jobs.journal import Journal
+from core.jobs.leases import Lease, owner_is_dead
 from core.jobs.model import Delivery, Job, JobState, Progress
+from core.jobs.progress import ProgressPublisher
 from core.jobs.queue import JobQueue
 from core.results import Result
 from core.tasks import TaskOwner
@@ -27,28 +35,41 @@ log = logging.getLogger(__name__)
 
 Execute = Callable[[Job], Awaitable[Result]]
 MAX_ATTEMPTS = 3  # a job that crashed the process this often is failed, not retried forever
+REPEATED = "This request failed repeatedly, so it was stopped."
+STOPPING = "The studio is restarting. Please try again in a minute."
 
 
 @dataclass
-class _Watchers:
-    queues: list[asyncio.Queue[Progress]] = field(default_factory=list)
+class Live:
+    """Everything in memory about one job; created in ``_live_for`` and dropped in ``_drop``, nowhere else."""
+
+    job_id: str
+    platform: str
+    reply: Reply | None = None
+    task: asyncio.Task[None] | None = None
+    watchers: list[asyncio.Queue[Progress]] = field(default_factory=list)
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    cancelled: bool = False
+    settled: bool = False  # terminal and its delivery over (or nobody here to deliver it)
 
 
 class JobRunner:
     def __init__(self, journal: Journal, queue: JobQueue, results: ResultStore, execute: Execute,
-                 pools: dict[str, int]) -> None:
+                 pools: dict[str, int], *, lease_s: float = 30.0, progress_interval_s: float = 2.0,
+                 delivery_deadline_s: float = 600.0) -> None:
         self.journal = journal
         self.queue = queue
         self.results = results
+        self.lease = Lease(lease_s)
         self._execute = execute
         self._pools = pools
+        self._progress_interval_s = progress_interval_s
         self._hooks: dict[str, DeliveryHook] = {}
-        self._live: dict[str, Reply] = {}
-        self._watchers: dict[str, _Watchers] = {}
-        self._running: dict[str, asyncio.Task[None]] = {}
-        self._cancelled: set[str] = set()
+        self._live: dict[str, Live] = {}
+        self._publishers: dict[str, ProgressPublisher] = {}
+        self._deliverer = Deliverer(journal, delivery_deadline_s)
         self._idle: dict[str, int] = dict.fromkeys(pools, 0)  # workers waiting for a job, per pool
+        self._accepting = True
         self._tasks = TaskOwner("jobs")
         self._deliveries = TaskOwner("deliveries")
 
@@ -57,74 +78,109 @@ class JobRunner:
     def register(self, hook: DeliveryHook) -> None:
         self._hooks[hook.platform] = hook
 
+    def background(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
+        """Run ``coro`` until the runner stops (retention, for instance)."""
+        self._tasks.spawn(coro, name=name)
+
     async def start(self, *, resume: bool = True) -> None:
-        """Start the pools; with ``resume``, pick up what a previous process left behind."""
+        """Start the pools and the heartbeat; with ``resume``, take over what other processes left behind."""
         for pool, size in self._pools.items():
             for n in range(size):
                 self._tasks.spawn(self._worker(pool), name=f"worker-{pool}-{n}")
         if resume:
             await self.resume()
+        self._tasks.spawn(self._heartbeat(sweep=resume), name="heartbeat")
 
     async def resume(self) -> None:
-        for job in await self.journal.undelivered(self._hooks):
-            if job.delivery is Delivery.DELIVERING:
-                # The post may or may not have happened: at most once wins over at least once.
-                log.warning("job %s was mid-delivery at the last stop; not posting it again", job.id)
-                await self.journal.mark_delivered(job.id)
-            else:
-                self._deliveries.spawn(self._deliver(job), name=f"deliver-{job.id}")
-        for job in await self.journal.unfinished():
-            if job.attempts >= MAX_ATTEMPTS:
-                err = StudioError("This request failed repeatedly, so it was stopped.")
-                await self._finish(job, JobState.FAILED, error=err)
-                continue
-            await self.journal.requeue(job.id)
-            await self.queue.put(job.id, job.pool)
-            log.info("resumed job %s (%s, attempt %d)", job.id, job.kind, job.attempts + 1)
+        dead = [o for o in await self.journal.owners() if owner_is_dead(o)]
+        for job in await self.journal.take_over(self.lease.owner, self.lease.until(), dead=dead):
+            await self._adopt(job)
+
+    async def _adopt(self, job: Job) -> None:
+        if job.state.terminal:
+            self._spawn_delivery(job, None, reconcile_first=job.delivery is Delivery.DELIVERING)
+            return
+        self._live_for(job.id, job.origin.platform)
+        if job.attempts >= MAX_ATTEMPTS:
+            await self._finish(job, JobState.FAILED, error=StudioError(REPEATED))
+            return
+        await self.journal.requeue(job.id)
+        await self.queue.put(job.id, job.pool, force=True)  # accepted long ago: a full queue must not refuse it
+        log.info("resumed job %s (%s, attempt %d)", job.id, job.kind, job.attempts + 1)
+
+    async def _heartbeat(self, *, sweep: bool) -> None:
+        while True:
+            await asyncio.sleep(self.lease.heartbeat_s)
+            try:
+                await self.journal.heartbeat(self.lease.owner, self.lease.until())
+                if sweep and self._accepting:
+                    await self.resume()
+            except Exception:
+                log.exception("lease heartbeat failed")
 
     async def stop(self, *, grace_s: float = 10.0) -> None:
-        """Stop workers (running jobs stay 'running' and resume next start); let posts under way finish."""
+        """Stop intake; running jobs and posts under way get ``grace_s`` to finish; release the rest."""
+        self._accepting = False
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace_s
+        while (pending := self._running() + self._deliveries.pending()) and (left := deadline - loop.time()) > 0:
+            await asyncio.wait(pending, timeout=left, return_when=asyncio.FIRST_COMPLETED)
         await self._tasks.close()
-        await self._deliveries.drain(grace_s)
+        await self._deliveries.close()
+        for publisher in self._publishers.values():
+            await publisher.close()
+        with contextlib.suppress(Exception):
+            released = await self.journal.release(self.lease.owner)
+            if released:
+                log.info("released %d unfinished jobs for the next start", released)
+        self._live.clear()
+
+    def _running(self) -> list[asyncio.Task[Any]]:
+        return [live.task for live in self._live.values() if live.task is not None and not live.task.done()]
 
     # -- API used by the studio ---------------------------------------------------------------------------
 
     async def submit(self, job: Job, reply: Reply | None = None) -> Job:
+        if not self._accepting:
+            raise StudioError(STOPPING)
+        job = dataclasses.replace(job, owner=self.lease.owner, lease_until=self.lease.until())
         await self.journal.add(job)
-        if reply is not None:
-            self._live[job.id] = reply
-        self._watchers.setdefault(job.id, _Watchers())
+        live = self._live_for(job.id, job.origin.platform, reply)
         try:
             await self.queue.put(job.id, job.pool)
         except StudioError as err:
-            self._live.pop(job.id, None)
+            # Refused at the door: the caller shows the refusal once; nothing is left to deliver, ever.
             await self.journal.finish(job.id, JobState.FAILED, error_code=err.record, error=err.user_message)
+            await self.journal.mark_delivered(job.id)
+            live.settled = True
+            self._drop(live)
             raise
-        await self._publish_positions(job.pool)
+        self._publish_positions(job.pool)
         return job
 
     async def wait(self, job_id: str) -> Job:
-        """The job once terminal (the watcher is set up before the state is read, so no finish is missed)."""
-        watchers = self._watchers.setdefault(job_id, _Watchers())
+        """The job once terminal (the handle is set up before the state is read, so no finish is missed)."""
         job = await self.journal.get(job_id)
         if job is None:
             raise KeyError(job_id)
-        if not job.state.terminal:
-            await watchers.done.wait()
+        live = self._live.get(job_id)
+        if not job.state.terminal and live is not None:
+            await live.done.wait()
             job = await self.journal.get(job_id)
             assert job is not None
         return job
 
     async def watch(self, job_id: str) -> AsyncIterator[Progress]:
         """Progress events for one job, ending with its terminal state."""
-        watchers = self._watchers.setdefault(job_id, _Watchers())
+        live = self._live.get(job_id)
         queue: asyncio.Queue[Progress] = asyncio.Queue()
-        watchers.queues.append(queue)
+        if live is not None:
+            live.watchers.append(queue)
         try:
             job = await self.journal.get(job_id)
             if job is None:
                 return
-            if job.state.terminal:
+            if job.state.terminal or live is None:
                 yield Progress(job_id, job.state, message=job.error or "")
                 return
             yield Progress(job_id, job.state, self.queue.position(job_id))
@@ -134,54 +190,84 @@ class JobRunner:
                 if event.state.terminal:
                     return
         finally:
-            watchers.queues.remove(queue)
+            if live is not None:
+                live.watchers.remove(queue)
+                self._drop(live)
 
     async def cancel(self, job_id: str) -> bool:
         """Cancel a queued or running job; returns False if it already ended."""
         job = await self.journal.get(job_id)
-        if job is None or job.state.terminal:
+        live = self._live.get(job_id)
+        if job is None or job.state.terminal or live is None:
             return False
-        self._cancelled.add(job_id)
+        live.cancelled = True  # a worker that already dequeued it sees this before it starts
         if await self.queue.remove(job_id):
             await self._finish(job, JobState.CANCELLED, error=JobCancelled())
-            await self._publish_positions(job.pool)
-            return True
-        task = self._running.get(job_id)
-        if task is not None:
-            task.cancel()
+            self._publish_positions(job.pool)
+        elif live.task is not None:
+            live.task.cancel()
         return True
+
+    # -- live handles ----------------------------------------------------------------------------------------
+
+    def _live_for(self, job_id: str, platform: str, reply: Reply | None = None) -> Live:
+        live = self._live.get(job_id)
+        if live is None:
+            live = self._live[job_id] = Live(job_id, platform, reply)
+        elif reply is not None:
+            live.reply = reply
+        return live
+
+    def _drop(self, live: Live) -> None:
+        if live.settled and not live.watchers and live.task is None:
+            self._live.pop(live.job_id, None)
 
     # -- internals -------------------------------------------------------------------------------------------
 
     async def _worker(self, pool: str) -> None:
-        while True:
+        while self._accepting:
             self._idle[pool] += 1
             try:
                 job_id = await self.queue.get(pool)
             finally:
                 self._idle[pool] -= 1
-            await self._publish_positions(pool)
-            task = asyncio.create_task(self._run(job_id), name=pool)
-            self._running[job_id] = task
+            live = self._live.get(job_id)
+            if live is None:
+                continue  # not ours any more
+            if not self._accepting:
+                return  # stopping: it stays queued in the journal and its lease is released
+            self._publish_positions(pool)
+            if live.cancelled:
+                await self._cancelled(job_id)
+                continue
+            live.task = asyncio.create_task(self._run(job_id, live), name=f"{pool}-{job_id}")
             try:
-                await asyncio.shield(task)
+                await asyncio.shield(live.task)
             except asyncio.CancelledError:
-                # The worker is stopping: interrupt the job, which stays 'running' and resumes next start.
-                task.cancel()
+                # The worker is stopping: interrupt the job, which stays 'running' until released or resumed.
+                live.task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                    await live.task
                 raise
             finally:
-                self._running.pop(job_id, None)
+                live.task = None
+                self._drop(live)
 
-    async def _run(self, job_id: str) -> None:
+    async def _cancelled(self, job_id: str) -> None:
+        job = await self.journal.get(job_id)
+        if job is not None and not job.state.terminal:
+            await self._finish(job, JobState.CANCELLED, error=JobCancelled())
+
+    async def _run(self, job_id: str, live: Live) -> None:
         job = await self.journal.start(job_id)
-        await self._publish(Progress(job.id, JobState.RUNNING, message="generating"))
+        self._publish(Progress(job.id, JobState.RUNNING, message="generating"))
         try:
+            if live.cancelled:
+                raise asyncio.CancelledError
             result = await self._execute(job)
             ref = await asyncio.to_thread(self.results.save, job.id, result)
         except asyncio.CancelledError:
-            if job_id in self._cancelled:
+            if live.cancelled:
                 await asyncio.shield(self._finish(job, JobState.CANCELLED, error=JobCancelled()))
                 return
             raise
@@ -193,37 +279,40 @@ class JobRunner:
             await asyncio.shield(self._finish(job, JobState.FAILED, error=StudioError()))
         else:
             done = await asyncio.shield(self.journal.finish(job.id, JobState.DONE, result=ref))
-            await self._publish(Progress(job.id, JobState.DONE))
-            self._deliveries.spawn(self._deliver(done, result), name=f"deliver-{job.id}")
+            self._publish(Progress(job.id, JobState.DONE))
+            self._spawn_delivery(done, result)
 
     async def _finish(self, job: Job, state: JobState, *, error: StudioError) -> None:
         done = await self.journal.finish(job.id, state, error_code=error.record, error=error.user_message)
-        await self._publish(Progress(job.id, state, message=error.user_message))
-        self._deliveries.spawn(self._deliver(done, error), name=f"deliver-{job.id}")
+        self._publish(Progress(job.id, state, message=error.user_message))
+        self._spawn_delivery(done, error)
 
-    async def _deliver(self, job: Job, outcome: Result | StudioError | None = None) -> None:
-        reply = self._live.pop(job.id, None)
-        if reply is None:
-            hook = self._hooks.get(job.origin.platform)
-            if hook is None:
-                return  # stays pending until that platform's adapter runs
-            reply = hook.reply_for(job)
-        if not await self.journal.claim_delivery(job.id):
-            return
-        if outcome is None:
-            outcome = await self._outcome_of(job)
+    def _spawn_delivery(self, job: Job, outcome: Outcome | None, *, reconcile_first: bool = False) -> None:
+        self._deliveries.spawn(self._deliver(job, outcome, reconcile_first), name=f"deliver-{job.id}")
+
+    async def _deliver(self, job: Job, outcome: Outcome | None, reconcile_first: bool) -> None:
+        live = self._live.get(job.id)
+        publisher = self._publishers.get(job.origin.platform)
+        if publisher is not None:
+            publisher.forget(job.id)
         try:
-            if isinstance(outcome, StudioError):
-                ref = await reply.fail(job, outcome)
-            else:
-                ref = await reply.post(job, outcome)
-        except Exception:
-            log.exception("delivering job %s failed", job.id)
-            ref = None
-        await self.journal.mark_delivered(job.id, ref)
-        self._forget(job.id)
+            hook = self._hooks.get(job.origin.platform)
+            reply = live.reply if live is not None and live.reply is not None else None
+            if reply is None:
+                if hook is None:
+                    return  # stays pending until that platform's adapter runs
+                reply = hook.reply_for(job)
+            if not reconcile_first and not await self.journal.claim_delivery(job.id):
+                return
+            if outcome is None:
+                outcome = await self._outcome_of(job)
+            await self._deliverer.deliver(job, outcome, reply, hook, reconcile_first=reconcile_first)
+        finally:
+            if live is not None:
+                live.settled = True
+                self._drop(live)
 
-    async def _outcome_of(self, job: Job) -> Result | StudioError:
+    async def _outcome_of(self, job: Job) -> Outcome:
         if job.state is JobState.DONE and job.result is not None:
             try:
                 return await asyncio.to_thread(self.results.load, job.result)
@@ -232,28 +321,29 @@ class JobRunner:
                 return StudioError("The result of this request was lost. Please try again.")
         return restore_error(job.error_code, job.error)
 
-    async def _publish(self, event: Progress) -> None:
-        reply = self._live.get(event.job_id)
-        if reply is not None:
-            try:
-                await reply.progress(event)
-            except Exception:
-                log.warning("progress update for job %s failed", event.job_id, exc_info=True)
-        watchers = self._watchers.get(event.job_id)
-        if watchers is not None:
-            for q in watchers.queues:
-                q.put_nowait(event)
-            if event.state.terminal:
-                watchers.done.set()
+    def _publish(self, event: Progress) -> None:
+        """Watchers get every event at once; the platform gets the coalesced few, from its publisher."""
+        live = self._live.get(event.job_id)
+        if live is None:
+            return
+        if live.reply is not None:
+            publisher = self._publishers.get(live.platform)
+            if publisher is None:
+                publisher = self._publishers[live.platform] = ProgressPublisher(live.platform,
+                                                                                self._progress_interval_s)
+            publisher.offer(live.reply, event)
+        for q in live.watchers:
+            q.put_nowait(event)
+        if event.state.terminal:
+            live.done.set()
 
-    async def _publish_positions(self, pool: str) -> None:
+    def _publish_positions(self, pool: str) -> None:
         """Tell waiting jobs their place; a job an idle worker is about to take is not 'queued' to anyone."""
         for n, job_id in enumerate(self.queue.waiting(pool)[self._idle.get(pool, 0):], start=1):
-            if job_id in self._live or self._watchers.get(job_id, _Watchers()).queues:
-                await self._publish(Progress(job_id, JobState.QUEUED, n))
+            live = self._live.get(job_id)
+            if live is not None and (live.reply is not None or live.watchers):
+                self._publish(Progress(job_id, JobState.QUEUED, n))
 
-    def _forget(self, job_id: str) -> None:
-        watchers = self._watchers.get(job_id)
-        if watchers is not None and not watchers.queues:
-            self._watchers.pop(job_id, None)
-        self._cancelled.discard(job_id)
+    def progress_calls(self) -> int:
+        """Progress calls made to platforms so far (measurements)."""
+        return sum(p.calls for p in self._publishers.values())

@@ -34,7 +34,8 @@ async def test_a_job_is_journaled_run_and_delivered_once(offline_studio: Studio)
     assert stored.attempts == 1
     assert stored.delivered_ref == f"msg-{job.id}"
     assert (await offline_studio.job_for_message("test", f"msg-{job.id}")) == stored
-    assert [p.state for p in reply.progress_events][-2:] == [JobState.RUNNING, JobState.DONE]
+    assert [p.state for p in reply.progress_events][-1:] == [JobState.RUNNING]  # the post itself ends it
+    assert await offline_studio.journal.attempts_of(job.id) == [("posted", f"msg-{job.id}", None)]
 
 
 async def test_bad_input_is_refused_before_anything_is_journaled(offline_studio: Studio) -> None:
@@ -110,17 +111,23 @@ async def test_undelivered_results_are_delivered_on_the_next_start_once(tmp_path
     assert isinstance(hook.reply.posted[0][1], ImageResult)
 
 
-async def test_a_job_interrupted_mid_delivery_is_not_posted_again(tmp_path: Path) -> None:
+@pytest.mark.parametrize("landed", [True, False], ids=["post-landed", "post-lost"])
+async def test_a_job_interrupted_mid_delivery_is_reconciled_then_posted_only_if_absent(
+        tmp_path: Path, landed: bool) -> None:
     settings = make_settings(tmp_path)
     async with open_studio(settings) as studio:
         job = await studio.submit(ImagineRequest("a fox"), REQUESTER, ORIGIN)
-        await studio.outcome(job.id)
+        result = await studio.outcome(job.id)
         assert await studio.journal.claim_delivery(job.id)  # as if the process died while posting
     hook = RecordingHook()
+    if landed:
+        hook.reply.posted.append((job.id, result))  # the platform stored it before the process died
     async with open_studio(settings, hooks=(hook,)) as studio:
         stored = await _delivered(studio, job.id)
-    assert hook.reply.posted == []
+        attempts = await studio.journal.attempts_of(job.id)
+    assert [jid for jid, _ in hook.reply.posted] == [job.id]
     assert stored.delivery is Delivery.DELIVERED
+    assert attempts == [("reconciled" if landed else "posted", f"msg-{job.id}", None)]
 
 
 async def test_the_journal_is_sqlite_in_wal_mode(offline_studio: Studio, tmp_path: Path) -> None:
@@ -173,7 +180,10 @@ async def test_a_journal_from_the_first_release_is_migrated_in_place(tmp_path: P
     from core.jobs import journal
 
     with sqlite3.connect(tmp_path / "journal.sqlite3") as db:  # the version-1 table, without dedupe_key
-        db.executescript(journal.TABLES.replace("    dedupe_key    TEXT,\n", ""))
+        v1 = journal.TABLES.replace(journal.ATTEMPTS_TABLE, "").replace(journal.LINEAGE, "")
+        for column in ("dedupe_key    TEXT", "owner         TEXT", "lease_until   REAL"):
+            v1 = v1.replace(f"    {column},\n", "")
+        db.executescript(v1)
         db.execute("PRAGMA user_version=1")
     async with open_studio(make_settings(tmp_path)) as studio:
         job = await studio.submit(SpeakRequest("hi"), REQUESTER, ORIGIN, dedupe_key="k1")

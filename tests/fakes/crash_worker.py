@@ -46,6 +46,11 @@ class FileHook:
     def reply_for(self, job: Job) -> FileReply:
         return FileReply(self.path)
 
+    async def reconcile(self, job: Job) -> str | None:
+        if self.path.exists() and any(line.startswith(job.id) for line in self.path.read_text().splitlines()):
+            return job.id
+        return None
+
 
 async def main(mode: str, data: Path, base_url: str, out: Path) -> None:
     settings = Settings(_env_file=None, data_dir=data, gemini_api_key=SecretStr("test-key"),  # type: ignore[call-arg]

@@ -36,3 +36,8 @@ class RecordingHook:
 
     def reply_for(self, job: Job) -> RecordingReply:
         return self.reply
+
+    async def reconcile(self, job: Job) -> str | None:
+        """Already posted? The recording is the platform's memory."""
+        posted = [jid for jid, _ in self.reply.posted] + [jid for jid, _ in self.reply.failed]
+        return f"msg-{job.id}" if job.id in posted else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from core.requests import EditRequest
 from core.settings import Settings
@@ -80,7 +81,11 @@ async def test_a_job_finished_after_a_restart_is_posted_in_the_channel(fake: Fak
         it = await fake.slash("imagine", prompt="a slow painting")
         await fake.state.wait_for(lambda: held.started)
     async with running(settings):
-        message = await fake.reply_to(it.original_id or "")
+        def late_result() -> dict[str, Any] | None:
+            return next((m for m in fake.state.messages.values() if m["attachments"] and m["author"]["id"] ==
+                         fake.state.bot["id"] and not fake.is_deleted(m["id"])), None)
+        message = await fake.state.wait_for(late_result)
+        await fake.state.wait_for(lambda: fake.is_deleted(it.original_id or ""))  # no "thinking…" left behind
     assert "a slow painting" in message["content"]
     assert set(fake.buttons(message["id"])) == {"Retry", "Edit", "Vary", "Upscale to 2K", "Delete"}
     assert all(silent(p) for p in fake.content_payloads())

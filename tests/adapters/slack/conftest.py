@@ -21,7 +21,7 @@ from PIL import Image
 from pydantic import SecretStr
 
 from adapters.slack import SlackAdapter, build
-from core.jobs.model import Delivery, Job
+from core.jobs.model import Job
 from core.providers.base import Provider
 from core.settings import Settings
 from core.studio import Studio, open_studio
@@ -153,7 +153,7 @@ class Rig:
         async with asyncio.timeout(timeout):
             while True:
                 jobs = await self.jobs()
-                if all(j.state.terminal and j.delivery is Delivery.DELIVERED for j in jobs):
+                if all(j.state.terminal and j.delivery.final for j in jobs):
                     return jobs
                 await asyncio.sleep(0.02)
 

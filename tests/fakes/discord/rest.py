@@ -58,6 +58,7 @@ class Rest:
         r.add_route("*", API + "/webhooks/{app}/{token}/messages/{message}", self.webhook_message)
         r.add_post(API + "/webhooks/{app}/{token}", self.followup)
         r.add_post(API + "/channels/{channel}/messages", self.create)
+        r.add_get(API + "/channels/{channel}/messages", self.history)
         r.add_route("*", API + "/channels/{channel}/messages/{message}", self.channel_message)
         r.add_post(API + "/channels/{channel}/typing", self.typing)
         r.add_get("/attachments/{channel}/{id}/{name}", self.cdn)
@@ -194,6 +195,12 @@ class Rest:
             return error(403, 50013, "Missing Permissions")
         if flags & (1 << 13) and (body.get("content") or len(files) != 1):
             return error(400, 50161, "Voice messages need exactly one audio file and no content")
+        nonce = body.get("nonce")
+        if nonce is not None and body.get("enforce_nonce"):
+            # Discord: the same author and nonce within a few minutes returns the first message, creates none
+            seen = self.state.nonces.get(str(nonce))
+            if seen is not None and seen in self.state.messages and seen not in self.state.deleted:
+                return reply(self.state.messages[seen] | {"nonce": nonce})
         reference = body.get("message_reference")
         fields: dict[str, Any] = {"flags": flags}
         if reference:
@@ -203,7 +210,23 @@ class Rest:
             fields["type"] = 19
         message = self.state.new_message(self.state.bot, **fields)
         self.state.apply(message, {k: v for k, v in body.items() if k != "message_reference"}, files)
-        return reply(message)
+        if nonce is not None:
+            self.state.nonces[str(nonce)] = message["id"]
+        return reply(message | ({"nonce": nonce} if nonce is not None else {}))
+
+    async def history(self, request: web.Request) -> web.Response:
+        """GET channel messages: newest first, ``limit`` (default 50, at most 100); ``before`` a message id."""
+        self.state.record("GET", request.path, dict(request.query), [])
+        if not self._authorised(request):
+            return error(401, 0, "401: Unauthorized")
+        channel = request.match_info["channel"]
+        limit = min(int(request.query.get("limit", 50)), 100)
+        before = int(request.query.get("before", 1 << 63))
+        found = [m for m in self.state.messages.values()
+                 if m["channel_id"] == channel and m["id"] not in self.state.deleted and int(m["id"]) < before
+                 and not m["flags"] & EPHEMERAL]
+        found.sort(key=lambda m: int(m["id"]), reverse=True)
+        return reply(found[:limit])
 
     async def channel_message(self, request: web.Request) -> web.StreamResponse:
         body, files = await read_body(request)

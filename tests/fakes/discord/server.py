@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -12,8 +13,20 @@ from aiohttp import web
 from tests.fakes.discord.gateway import Gateway
 from tests.fakes.discord.rest import Rest
 from tests.fakes.discord.state import EPHEMERAL, MEMBER_PERMS, Interaction, State, snowflake
+from tests.fakes.faults import Faults
 
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
+
+
+def _error_body(status: int, retry_after: float) -> web.Response:
+    """Discord's error bodies; a 429 carries ``Via`` (else discord.py takes it for a Cloudflare ban)."""
+    if status == 429:
+        body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": False}
+        return web.Response(body=json.dumps(body).encode(), status=429,
+                            headers={"Content-Type": "application/json", "Via": "1.1 google",
+                                     "Retry-After": str(retry_after)})
+    body = {"message": f"{status}: Internal Server Error", "code": 0}
+    return web.Response(body=json.dumps(body).encode(), status=status, headers={"Content-Type": "application/json"})
 
 
 @dataclass(frozen=True)
@@ -32,11 +45,12 @@ class FakeDiscord:
         self.attachment_size_limit = DEFAULT_UPLOAD_LIMIT
         self._runner: web.AppRunner | None = None
         self._payloads: dict[str, dict[str, Any]] = {}
+        self.faults = Faults(_error_body)
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[self.faults.middleware])
         app.router.add_get("/gateway", self.gateway.handle)
         self.rest.add_to(app)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)

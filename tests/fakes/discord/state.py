@@ -92,6 +92,7 @@ class State:
         self.interactions: dict[str, Interaction] = {}
         self.by_token: dict[str, Interaction] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}
+        self.nonces: dict[str, str] = {}  # enforce_nonce: nonce -> the message it created
         self.changed = asyncio.Event()
         self._seq = itertools.count(1)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.faults import Faults
 from tests.fakes.slack.oauth import OAuthMethods
 from tests.fakes.slack.socket_mode import SocketModeServer
 
@@ -96,13 +97,14 @@ class FakeSlack(OAuthMethods):
         self._clock = itertools.count(1)
         self._changed = asyncio.Condition()
         self.socket = SocketModeServer()
+        self.faults = Faults(_error_body)
         self._runner: web.AppRunner | None = None
         self.base = ""
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
     async def start(self) -> str:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[self.faults.middleware])
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
@@ -222,7 +224,7 @@ class FakeSlack(OAuthMethods):
             args |= await request.json()
         elif request.method == "POST" and request.can_read_body:
             args |= dict(await request.post())
-        for key in ("files", "blocks", "view"):
+        for key in ("files", "blocks", "view", "metadata"):
             if isinstance(args.get(key), str) and args[key].startswith(("[", "{")):
                 args[key] = json.loads(args[key])
         return args
@@ -259,8 +261,9 @@ class FakeSlack(OAuthMethods):
     def _bot_message(self, args: dict[str, Any], **extra: Any) -> dict[str, Any]:
         channel = args.get("channel", "")
         fields = {"user": BOT_USER, "bot_id": BOT_ID, "text": args.get("text", ""), **extra}
-        if args.get("blocks"):
-            fields["blocks"] = args["blocks"]
+        for key in ("blocks", "metadata"):
+            if args.get(key):
+                fields[key] = args[key]
         return self._add_message(channel, fields, args.get("thread_ts"))
 
     def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -304,7 +307,7 @@ class FakeSlack(OAuthMethods):
             stored = StoredFile(upload.file_id, upload.filename, mimetype, upload.content, BOT_USER)
             self.files[stored.id] = stored
             info = stored.info(self.base)
-            if upload.channel:
+            if upload.channel and upload.ts is None:  # completing it again shares nothing new
                 msg = self._add_message(upload.channel, {"user": BOT_USER, "bot_id": BOT_ID, "files": [info],
                                                          "text": upload.initial_comment or "",
                                                          "subtype": "file_share"}, upload.thread_ts)
@@ -348,7 +351,7 @@ class FakeSlack(OAuthMethods):
             return {"ok": False, "error": "thread_not_found"}
         replies = [m for m in self.channels[channel] if m.get("thread_ts") == ts and m["ts"] != ts]
         limit = int(args.get("limit", 1000))
-        return {"ok": True, "messages": ([parent, *replies])[:limit], "has_more": False}
+        return {"ok": True, "messages": _metadata_if(args, [parent, *replies][:limit]), "has_more": False}
 
     def _m_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
         messages = [m for m in self.channels.get(args.get("channel", ""), [])
@@ -357,7 +360,7 @@ class FakeSlack(OAuthMethods):
             inclusive = str(args.get("inclusive", "")).lower() in ("1", "true")
             messages = [m for m in messages if m["ts"] < latest or (inclusive and m["ts"] == latest)]
         limit = int(args.get("limit", 100))
-        return {"ok": True, "messages": list(reversed(messages))[:limit], "has_more": False}
+        return {"ok": True, "messages": _metadata_if(args, list(reversed(messages))[:limit]), "has_more": False}
 
     def _m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         view = dict(args.get("view") or {})
@@ -402,3 +405,17 @@ def _mimetype(filename: str) -> str:
     ext = filename.rsplit(".", 1)[-1].lower()
     return {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp",
             "ogg": "audio/ogg", "mp3": "audio/mpeg", "wav": "audio/wav"}.get(ext, "application/octet-stream")
+
+
+def _metadata_if(args: dict[str, Any], messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Message metadata only for ``include_all_metadata`` (Slack's default leaves it out)."""
+    if str(args.get("include_all_metadata", "")).lower() in ("1", "true"):
+        return messages
+    return [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
+
+
+def _error_body(status: int, retry_after: float) -> web.Response:
+    if status == 429:
+        return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
+                                 headers={"Retry-After": str(max(1, round(retry_after)))})
+    return web.json_response({"ok": False, "error": "internal_error"}, status=status)
