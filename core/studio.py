@@ -37,7 +37,6 @@ from core.requests import (
     UpscaleRequest,
     VaryRequest,
     parents_of,
-    size_of,
 )
 from core.results import ImageResult, Result
 from core.settings import Settings
@@ -179,12 +178,6 @@ class Studio:
         if not 1 <= index <= len(result.candidates):
             raise InputError(f"That grid has no image {index}.")
         return result.candidates[index - 1], Parent(job.id, index)
-
-    def next_size(self, job: Job) -> str | None:
-        """The size an Upscale of this result would ask for, None when it is already the model's largest."""
-        if job.result is None or job.result.kind != "image" or job.result.meta.get("candidates"):
-            return None
-        return self.provider.limits.next_size(size_of(job.request))
 
     async def result_of(self, job: Job) -> Result | None:
         if job.result is None:
