@@ -19,6 +19,7 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageErro
 from bots.discord_cli import discord_app
 from bots.files import read_regular, shown
 from bots.logs import setup_logging
+from bots.usage_cli import usage
 from core.errors import InputError, StudioError
 from core.redact import Redactor
 from core.requests import (
@@ -43,6 +44,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(discord_app, name="discord")
+app.command(name="usage")(usage)
 err = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrap at 80 columns
 out = Console()
 

@@ -116,4 +116,6 @@ class DeleteButton(ui.DynamicItem[Button], template=rf"sb:delete:{JOB}(?::(?P<ex
         if self.extra and interaction.channel_id:
             with contextlib.suppress(discord.NotFound):
                 await interaction.client.http.delete_message(interaction.channel_id, self.extra)
+        if job is not None:
+            await services(interaction.client).core.delete(job)  # the stored result and inputs go too
 

@@ -8,7 +8,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from adapters.discord import flow
+from adapters.discord import community, flow, settings_panel
 from adapters.discord.modals import EditModal
 from adapters.discord.services import PLATFORM, services
 from adapters.discord.sources import image_in, read_attachment
@@ -150,5 +150,8 @@ def add_commands(tree: app_commands.CommandTree[discord.Client]) -> None:
     commands: tuple[app_commands.Command[Any, Any, None], ...] = (speak, imagine, blend, edit, defaults)
     for command in commands:
         tree.add_command(command)
+    for extra in community.COMMANDS:
+        tree.add_command(extra)
+    tree.add_command(settings_panel.studio)
     tree.add_command(app_commands.ContextMenu(name="Edit image", callback=edit_image))
 

@@ -65,8 +65,12 @@ async def test_sync_registers_every_command(tmp_path: Path, fake: FakeDiscord) -
     code, out, err = await studiobot("discord", "sync", env=env_for(fake, tmp_path))
     assert code == 0, err
     names = {c["name"] for c in fake.state.commands["global"]}
-    assert names == {"speak", "imagine", "blend", "edit", "studiobot-defaults", "Edit image"}
-    assert "Synced 6 commands" in out
+    assert names == {"speak", "imagine", "blend", "edit", "studiobot-defaults", "Edit image", "usage", "history",
+                     "forget-me", "studio"}
+    assert "Synced 10 commands" in out
+    studio = next(c for c in fake.state.commands["global"] if c["name"] == "studio")
+    assert int(studio["default_member_permissions"]) == 1 << 5  # Manage Server: hidden from members
+    assert [o["name"] for o in studio["options"]] == ["settings"]
     code, out, err = await studiobot("discord", "sync", "--guild", fake.state.guild_id, env=env_for(fake, tmp_path))
     assert code == 0, err
     assert {c["name"] for c in fake.state.commands[fake.state.guild_id]} == names

@@ -112,17 +112,17 @@ class FakeDiscord:
     # -- what a user does ------------------------------------------------------------------------------------
 
     async def _dispatch(self, kind: int, data: dict[str, Any], who: dict[str, Any],
-                        message: dict[str, Any] | None = None) -> Interaction:
+                        message: dict[str, Any] | None = None, channel: str | None = None) -> Interaction:
         it = Interaction(snowflake(), "tok-" + secrets.token_hex(8), kind, who,
                          message_id=message["id"] if message else None)
         self.state.interactions[it.id] = it
         self.state.by_token[it.token] = it
         s = self.state
+        where = channel or s.channel_id
         payload: dict[str, Any] = {
             "id": it.id, "application_id": s.app_id, "type": kind, "token": it.token, "version": 1,
-            "guild_id": s.guild_id, "channel_id": s.channel_id, "member": s.member(who),
-            "channel": {"id": s.channel_id, "type": 0, "guild_id": s.guild_id, "name": "general",
-                        "permissions": s.member(who)["permissions"]},
+            "guild_id": s.guild_id, "channel_id": where, "member": s.member(who),
+            "channel": s.channel(where) | {"permissions": s.member(who)["permissions"]},
             "app_permissions": MEMBER_PERMS, "locale": "en-US", "guild_locale": "en-US", "entitlements": [],
             "authorizing_integration_owners": {"0": s.guild_id}, "context": 0,
             "attachment_size_limit": self.attachment_size_limit, "data": data,
@@ -157,10 +157,39 @@ class FakeDiscord:
             out.append(opt)
         return out, ({"attachments": attachments} if attachments else {})
 
-    async def slash(self, name: str, *, user: dict[str, Any] | None = None, **options: Any) -> Interaction:
+    async def slash(self, name: str, *, user: dict[str, Any] | None = None, channel: str | None = None,
+                    **options: Any) -> Interaction:
         opts, resolved = self._options(options)
         data = {"id": snowflake(), "name": name, "type": 1, "options": opts, "resolved": resolved}
+        return await self._dispatch(2, data, user or self.alice, channel=channel)
+
+    async def subcommand(self, group: str, name: str, *, user: dict[str, Any] | None = None,
+                         **options: Any) -> Interaction:
+        opts, resolved = self._options(options)
+        data = {"id": snowflake(), "name": group, "type": 1, "resolved": resolved,
+                "options": [{"name": name, "type": 1, "options": opts}]}
         return await self._dispatch(2, data, user or self.alice)
+
+    def selects(self, message_id: str) -> dict[str, dict[str, Any]]:
+        """Placeholder (or custom id) -> every select menu on a message."""
+        found = {}
+        for row in self.message(message_id).get("components", []):
+            for c in row.get("components", []):
+                if c.get("type") in (3, 5, 6, 7, 8):
+                    found[c.get("placeholder") or c["custom_id"]] = c
+        return found
+
+    async def select(self, message_id: str, placeholder: str, values: list[str], *,
+                     user: dict[str, Any] | None = None) -> Interaction:
+        """Pick ``values`` in the menu whose placeholder starts with ``placeholder``."""
+        menu = next(c for p, c in self.selects(message_id).items() if p.startswith(placeholder))
+        data: dict[str, Any] = {"custom_id": menu["custom_id"], "component_type": menu["type"], "values": values}
+        if menu["type"] == 8:
+            data["resolved"] = {"channels": {v: self.state.channel(v) for v in values}}
+        elif menu["type"] == 6:
+            roles = {r["id"]: r for r in self.state.guild()["roles"]}
+            data["resolved"] = {"roles": {v: roles[v] for v in values}}
+        return await self._dispatch(3, data, user or self.alice, message=self.message(message_id))
 
     async def autocomplete(self, name: str, focused: str, **options: Any) -> list[dict[str, Any]]:
         opts, _ = self._options(options, focused)
@@ -194,7 +223,9 @@ class FakeDiscord:
                 inner = top["component"]
                 rows.append({"type": 18, "id": top.get("id", 0),
                              "component": {"type": 4, "custom_id": inner["custom_id"], "value": next(answers, "")}})
-        return await self._dispatch(5, {"custom_id": modal["custom_id"], "components": rows}, user or opened.user)
+        source = self.message(opened.message_id) if opened.message_id else None  # a modal opened by a button
+        return await self._dispatch(5, {"custom_id": modal["custom_id"], "components": rows}, user or opened.user,
+                                    message=source)
 
     def buttons(self, message_id: str) -> dict[str, str]:
         """Label -> custom id of every button on a message."""

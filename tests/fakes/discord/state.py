@@ -85,6 +85,9 @@ class State:
         self.bob = user(snowflake(), "bob")
         self.mod = user(snowflake(), "mod")
         self.in_voice: set[str] = {self.alice["id"]}
+        self.art_channel_id = snowflake()
+        self.artists_role_id = snowflake()
+        self.member_roles: dict[str, list[str]] = {}  # user id -> role ids beyond @everyone
         self.messages: dict[str, dict[str, Any]] = {}
         self.files: dict[str, bytes] = {}
         self.deleted: set[str] = set()
@@ -123,8 +126,19 @@ class State:
 
     def member(self, who: dict[str, Any]) -> dict[str, Any]:
         perms = ADMIN_PERMS if who["id"] == self.mod["id"] else MEMBER_PERMS
-        return {"user": who, "roles": [], "flags": 0, "joined_at": now_iso(), "deaf": False, "mute": False,
+        return {"user": who, "roles": list(self.member_roles.get(who["id"], [])), "flags": 0,
+                "joined_at": now_iso(), "deaf": False, "mute": False,
                 "nick": None, "avatar": None, "pending": False, "permissions": perms}
+
+    def role(self, role_id: str, name: str) -> dict[str, Any]:
+        return {"id": role_id, "name": name, "permissions": "0", "position": 1, "color": 0, "hoist": False,
+                "managed": False, "mentionable": False, "flags": 0}
+
+    def channel(self, channel_id: str) -> dict[str, Any]:
+        """A text channel as interactions and resolved data carry it."""
+        name = "art" if channel_id == self.art_channel_id else "general"
+        return {"id": channel_id, "type": 0, "guild_id": self.guild_id, "name": name, "permissions": MEMBER_PERMS,
+                "parent_id": None, "nsfw": False, "position": 0, "permission_overwrites": []}
 
     def guild(self) -> dict[str, Any]:
         everyone = {"id": self.guild_id, "name": "@everyone", "permissions": MEMBER_PERMS, "position": 0,
@@ -139,7 +153,9 @@ class State:
                          "self_mute": False, "self_video": False, "suppress": False, "request_to_speak_timestamp": None}
                         for uid in sorted(self.in_voice)]
         return {"id": self.guild_id, "name": "Test Server", "icon": None, "owner_id": self.mod["id"],
-                "roles": [everyone], "channels": [text, voice], "members": [self.member(p) for p in people],
+                "roles": [everyone, self.role(self.artists_role_id, "Artists")],
+                "channels": [text, voice, text | {"id": self.art_channel_id, "name": "art", "position": 2}],
+                "members": [self.member(p) for p in people],
                 "member_count": len(people), "voice_states": voice_states, "presences": [], "threads": [],
                 "emojis": [], "stickers": [], "features": [], "large": False, "unavailable": False,
                 "verification_level": 0, "default_message_notifications": 0, "explicit_content_filter": 0,
