@@ -16,12 +16,13 @@ from aiohttp import hdrs, web
 from adapters.delivery import submit_and_track
 from adapters.playground.creative import CreativeRoutes
 from adapters.playground.entries import Entry, job_entry, upload_entry
+from adapters.playground.hidden import Hidden
 from adapters.playground.hub import CHANNEL, PLATFORM, Hub, QuietReply, RequestReply
 from adapters.playground.uploads import UploadStore
 from core.commands import HELP, Help, parse, parse_edit
 from core.errors import InputError, StudioError
 from core.jobs.model import Job, JobState
-from core.requests import ASPECT_SIZES, Origin, Request, Requester, SpeakRequest
+from core.requests import ASPECT_SIZES, EditRequest, Origin, Request, Requester, SpeakRequest
 from core.results import AudioClip, ImageResult
 from core.studio import Studio
 from core.voices import DEFAULT_VOICE, canonical_voice
@@ -61,6 +62,7 @@ class Routes:
         self.studio = studio
         self.hub = hub
         self.uploads = uploads
+        self.hidden = Hidden(uploads.root.parent / "hidden.json")
         self._previews: dict[str, tuple[bytes, str]] = {}
         self._preview_lock = asyncio.Lock()
 
@@ -75,6 +77,10 @@ class Routes:
         app.router.add_get("/api/jobs/{id}", self.job)
         app.router.add_get("/api/jobs/{id}/result", self.result)
         app.router.add_post("/api/jobs/{id}/cancel", self.cancel)
+        app.router.add_post("/api/jobs/{id}/retry", self.retry)
+        app.router.add_get("/api/jobs/{id}/mask", self.mask)
+        app.router.add_delete("/api/entries/{id}", self.delete)
+        app.router.add_post("/api/history/clear", self.clear)
         app.router.add_get("/api/voices/{name}/preview", self.preview)
         app.router.add_static("/static", STATIC, append_version=True)
         CreativeRoutes(self).add_to(app)
@@ -101,6 +107,7 @@ class Routes:
         jobs = await self.studio.recent(PLATFORM, limit=HISTORY_LIMIT, channel=CHANNEL)
         uploads = await asyncio.to_thread(self.uploads.recent, HISTORY_LIMIT)
         entries = [self._entry(j) for j in jobs] + [upload_entry(u) for u in uploads]
+        entries = [e for e in entries if self.hidden.shows(e)]
         entries.sort(key=lambda e: e["created_at"])
         return web.json_response({"entries": entries[-HISTORY_LIMIT:]})
 
@@ -190,6 +197,47 @@ class Routes:
         entry = upload_entry(upload)
         await self.hub.broadcast({"type": "entry", "entry": entry})
         return web.json_response({"entry": entry}, status=201)
+
+    async def retry(self, request: web.Request) -> web.Response:
+        """The same request again, as a new entry beside the old one (same source image for an edit)."""
+        old = await self._playground_job(request.match_info["id"])
+        if old is None:
+            return _error("No such job.", 404)
+        reply = RequestReply(self.hub)
+        origin = Origin(PLATFORM, channel=CHANNEL, meta=dict(old.origin.meta))
+        job = await submit_and_track(self.studio, reply, old.request, REQUESTER, origin, parent_id=old.parent_id)
+        if job is None:
+            return _error(reply.rejected or "That could not be done.")
+        entry = self._entry(await self.studio.job(job.id) or job)
+        await self.hub.broadcast({"type": "entry", "entry": entry})
+        return web.json_response({"entry": entry}, status=202)
+
+    async def mask(self, request: web.Request) -> web.Response:
+        """The painted mask of an edit, for the overlay on its result."""
+        job = await self._playground_job(request.match_info["id"])
+        mask = job.request.mask if job is not None and isinstance(job.request, EditRequest) else None
+        if mask is None:
+            return _error("That edit has no mask.", 404)
+        return web.Response(body=mask, content_type="image/png",
+                            headers={hdrs.CACHE_CONTROL: "private, max-age=86400"})
+
+    async def delete(self, request: web.Request) -> web.Response:
+        """Take one entry off the timeline (the journal keeps the job; every open page drops it)."""
+        entry_id = request.match_info["id"]
+        kind, _, ident = entry_id.partition(":")
+        known = (await self._playground_job(ident) is not None if kind == "job" else
+                 self.uploads.get(ident) is not None if kind == "upload" else False)
+        if not known:
+            return _error("No such entry.", 404)
+        await asyncio.to_thread(self.hidden.hide, entry_id)
+        await self.hub.broadcast({"type": "removed", "id": entry_id})
+        return web.json_response({"removed": entry_id})
+
+    async def clear(self, request: web.Request) -> web.Response:
+        """Empty the timeline and the gallery for every open page; results stay on disk and in the journal."""
+        cleared_at = await asyncio.to_thread(self.hidden.clear)
+        await self.hub.broadcast({"type": "cleared", "at": cleared_at})
+        return web.json_response({"cleared_at": cleared_at})
 
     async def cancel(self, request: web.Request) -> web.Response:
         job = await self.playground_job(request.match_info["id"])

@@ -1,85 +1,37 @@
-"""The playground in real headless Chromium: what a newcomer sees and does first.
-
-Needs Debian's ``chromium`` and the ``playwright`` package (no browser download). Without them the
-tests skip with the reason; under CI=true they fail instead, so CI can never pass by skipping.
-"""
+"""The playground in real headless Chromium: what a newcomer sees and does first."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
+import pytest_asyncio
+from playwright.async_api import Browser, Page, expect
 
+from tests.adapters.browser import (
+    ARTIFACTS,
+    DESKTOP,
+    PHONE,
+    browser,
+    entry,
+    images_loaded,
+    open_page,
+    rendered_ratio,
+    send,
+    served,
+)
 from tests.adapters.conftest import GatedProvider, Served, make_settings, png, serving
 
-try:
-    from playwright.async_api import Page, async_playwright, expect
-except ImportError:  # pragma: no cover - depends on the machine
-    async_playwright = None  # type: ignore[assignment]
-
-CHROMIUM = Path(os.environ.get("STUDIOBOT_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-TIMEOUT_MS = 20_000
-
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="session")]
+__all__ = ["browser", "served"]  # fixtures
 
 
-def _require_browser() -> None:
-    reason = None
-    if async_playwright is None:
-        reason = "the playwright package is not installed (pip install -e '.[dev]')"
-    elif not CHROMIUM.exists():
-        reason = f"no Chromium at {CHROMIUM} (apt-get install chromium, or set STUDIOBOT_CHROMIUM)"
-    if reason is None:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"browser tests must run under CI: {reason}")
-    pytest.skip(f"browser tests need a browser: {reason}")
-
-
-@pytest.fixture
-async def page(served: Served) -> AsyncIterator[Page]:
-    async with open_page(served.url) as page:
+@pytest_asyncio.fixture(loop_scope="session")
+async def page(browser: Browser, served: Served) -> AsyncIterator[Page]:
+    async with open_page(browser, served.url) as page:
         yield page
-
-
-@asynccontextmanager
-async def open_page(url: str) -> AsyncIterator[Page]:
-    """A fresh browser on the playground; fails afterwards if the page logged any unexpected error."""
-    _require_browser()
-    problems: list[str] = []
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            context = await browser.new_context(viewport={"width": 1100, "height": 900})
-            context.set_default_timeout(TIMEOUT_MS)
-            page = await context.new_page()
-            page.on("pageerror", lambda err: problems.append(f"page error: {err}"))
-            page.on("console", lambda msg: problems.append(f"console: {msg.text} {msg.location.get('url')}")
-                    if msg.type == "error" else None)
-            await page.goto(url)
-            await page.wait_for_selector("body[data-ready=true]")
-            yield page
-        finally:
-            await browser.close()
-    # Expected 400s of bad commands are logged by Chromium as failed resources; anything else is a bug.
-    assert [p for p in problems if "400 (Bad Request)" not in p] == []
-
-
-async def send(page: Page, text: str) -> None:
-    await page.fill("#input", text)
-    await page.press("#input", "Enter")
-
-
-def entry(page: Page, kind: str, state: str = "done") -> Any:
-    return page.locator(f"article.entry[data-kind={kind}][data-state={state}]")
 
 
 async def test_speak_hello_shows_a_clip_that_decodes_to_audio(page: Page) -> None:
@@ -105,9 +57,10 @@ async def test_speak_hello_shows_a_clip_that_decodes_to_audio(page: Page) -> Non
         })"""
     )
     assert played == pytest.approx(seconds, abs=0.1)
-    meta = entry(page, "speak").locator(".meta")
-    await expect(meta).to_contain_text("Kore")
-    await expect(meta.locator("a.download")).to_have_attribute("download", re.compile(r"\.ogg$"))
+    card = entry(page, "speak")
+    await expect(card.locator(".chip")).to_have_text("voice Kore · Firm")  # the voice's character beside its name
+    await expect(card).not_to_contain_text("Kore & ")
+    await expect(card.locator("a.download")).to_have_attribute("download", re.compile(r"\.ogg$"))
 
 
 async def test_voice_picker_and_preview(page: Page) -> None:
@@ -116,19 +69,34 @@ async def test_voice_picker_and_preview(page: Page) -> None:
     await page.click("#preview-voice")
     await page.wait_for_function("document.querySelector('#preview-audio').src.startsWith('blob:')")
     await send(page, "/speak picked for me")
-    await expect(entry(page, "speak").locator(".chip")).to_have_text("voice Puck")
+    await expect(entry(page, "speak").locator(".chip")).to_have_text("voice Puck · Upbeat")
+    await page.reload()  # the picker remembers the last choice
+    await page.wait_for_selector("body[data-ready=true]")
+    await expect(page.locator("#voice")).to_have_value("Puck")
 
 
-async def test_imagine_with_aspect_shows_a_16_by_9_image(page: Page) -> None:
-    await send(page, "/imagine a lighthouse --aspect 16:9")
-    img = entry(page, "imagine").locator("img.result")
-    await expect(img).to_have_count(1)
-    await page.wait_for_function(
-        "() => { const i = document.querySelector('article[data-kind=imagine] img.result');"
-        " return i && i.complete && i.naturalWidth > 0; }")
-    ratio = await img.evaluate("i => i.naturalWidth / i.naturalHeight")
-    assert ratio == pytest.approx(16 / 9, rel=0.03)
-    await expect(entry(page, "imagine").locator(".prompt")).to_have_text("a lighthouse")
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "390px"])
+async def test_images_are_drawn_at_their_own_aspect_ratio(browser: Browser, served: Served,
+                                                          viewport: dict[str, int]) -> None:
+    """An 800x600 upload was drawn 794x420 at 1280 px and 324x420 at 390 px: squashed. Now every shape holds."""
+    await served.upload(png(800, 600), "photo.png")
+    await served.upload(png(600, 1000), "tall.png")
+    async with open_page(browser, served.url, viewport) as page:
+        for aspect in ("16:9", "9:16"):
+            await send(page, f"/imagine a lighthouse --aspect {aspect}")
+        await expect(entry(page, "imagine")).to_have_count(2)
+        await expect(entry(page, "imagine").first.locator(".prompt")).to_have_text("a lighthouse")
+        await images_loaded(page)
+        images = page.locator("article img.result")
+        assert await images.count() == 4
+        for i in range(4):
+            img = images.nth(i)
+            natural = await img.evaluate("i => i.naturalWidth / i.naturalHeight")
+            assert await rendered_ratio(img) == pytest.approx(natural, rel=0.02)
+            box = await img.bounding_box()
+            assert box is not None and box["width"] <= viewport["width"] and box["height"] <= 421
+        ARTIFACTS.mkdir(exist_ok=True)
+        await page.screenshot(path=str(ARTIFACTS / f"playground-images-{viewport['width']}.png"), full_page=True)
 
 
 async def test_upload_reply_chain_and_masked_edit(page: Page, tmp_path: Path) -> None:
@@ -166,9 +134,10 @@ async def test_upload_reply_chain_and_masked_edit(page: Page, tmp_path: Path) ->
     await expect(page.locator("#reply-bar")).to_be_hidden()
 
 
-async def test_live_progress_and_cancel(tmp_path: Path) -> None:
+async def test_live_progress_and_cancel(browser: Browser, tmp_path: Path) -> None:
     provider = GatedProvider()
-    async with serving(make_settings(tmp_path), provider=provider) as served, open_page(served.url) as page:
+    async with serving(make_settings(tmp_path), provider=provider) as served, \
+            open_page(browser, served.url) as page:
         await send(page, "/imagine first in line")
         await expect(entry(page, "imagine", "running").locator(".state-text")).to_have_text("Generating…")
         await send(page, "/imagine second in line")

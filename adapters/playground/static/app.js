@@ -1,148 +1,74 @@
-// Studiobot playground: one chat channel in the browser. All user text goes in via textContent, never as HTML.
+// Studiobot playground: a small studio in the browser. All user text goes in via textContent, never as HTML.
 
-const $ = (id) => document.getElementById(id);
+import { buildCard, renderKey } from "./cards.js";
+import { $, api, copyText, excerpt, h, UNREACHABLE } from "./dom.js";
+import { renderGallery } from "./gallery.js";
+import { exportMask, maskIsDirty, setupMask, startMask, stopMask, toggleMask } from "./mask.js";
+
 const timeline = $("timeline");
 const scroller = document.scrollingElement || document.documentElement;
 const input = $("input");
 const entries = new Map(); // id -> entry (latest known)
+const rendered = new Map(); // id -> { node, thread, body, key }
 const RANK = { queued: 0, running: 1, done: 2, failed: 2, cancelled: 2 };
-const rendered = new Map(); // id -> { node, key }
 const TERMINAL = new Set(["done", "failed", "cancelled"]);
-const KIND_LABEL = { speak: "Speech", imagine: "Image", edit: "Edit", upload: "Upload", pick: "Picked",
-  vary: "Variation", upscale: "Upscale", blend: "Blend" };
-const picked = new Set(); // entry ids chosen for a blend, in the order they were chosen
+const NEAR_BOTTOM_PX = 160;
 let info = { help: {}, voices: [], default_voice: "Kore", offline: false };
 let replyTo = null; // entry id of the image being replied to
-let maskDirty = false;
+let lastSent = localStorage.getItem("studiobot-last") || "";
+let socket = null;
+const picked = new Set(); // entry ids chosen for a blend, in the order they were chosen
 
-// -- tiny DOM helper ---------------------------------------------------------------------------------------------
+// -- scrolling: follow new results unless the user scrolled up to read -----------------------------------------
 
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === "class") el.className = v;
-    else if (k === "text") el.textContent = v;
-    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else if (k in el && typeof v !== "string") el[k] = v;
-    else el.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) {
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return el;
-}
+const nearBottom = () => scroller.scrollHeight - scroller.scrollTop - window.innerHeight < NEAR_BOTTOM_PX;
 
-async function api(path, options = {}) {
-  const res = await fetch(path, { credentials: "same-origin", ...options });
-  let body = {};
-  try { body = await res.json(); } catch { /* not JSON */ }
-  if (!res.ok) throw new Error(body.error || `The server answered ${res.status}.`);
-  return body;
-}
-
-// -- rendering ---------------------------------------------------------------------------------------------------
-
-function seconds(s) {
-  const total = Math.round(Number(s) * 10) / 10;
-  if (total < 60) return `${total.toFixed(1)} s`;
-  return `${Math.floor(total / 60)}:${String(Math.round(total % 60)).padStart(2, "0")}`;
-}
-
-function clock(ts) {
-  return ts ? new Date(ts * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
-}
-
-function statusLine(e) {
-  if (e.state === "done") return null;
-  if (e.state === "failed" || e.state === "cancelled") {
-    return h("div", { class: "status error", role: "alert", text: e.error || "That did not work." });
-  }
-  const label = e.state === "queued" ? (e.position ? `Queued, #${e.position} in line` : "Queued")
-    : "Generating…";
-  return h("div", { class: "status" }, h("span", { class: "spin", "aria-hidden": "true" }),
-    h("span", { class: "state-text", text: label }),
-    e.job_id ? h("button", { class: "ghost small cancel", type: "button", text: "Cancel",
-      onclick: () => cancelJob(e.job_id) }) : null);
-}
-
-function chips(e) {
-  const list = [];
-  if (e.kind === "speak") {
-    if (e.speakers && e.speakers.length) list.push(...e.speakers.map((s) => `${s.name}: ${s.voice}`));
-    else if (e.voice) list.push(`voice ${e.voice}`);
-    if (e.style) list.push(`style “${e.style}”`);
-    if (e.language) list.push(e.language);
-  }
-  if (e.aspect) list.push(`aspect ${e.aspect}`);
-  if (e.size) list.push(`size ${e.size}`);
-  if (e.masked) list.push("masked · Vary (region)");
-  const r = e.result;
-  if (r && r.candidates) {
-    const made = r.candidates.split(",").length;
-    list.push(r.failed ? `${made} images (${r.failed} of ${made + r.failed} failed)` : `${made} images`);
-  }
-  return list.length ? h("div", { class: "chips" }, list.map((t) => h("span", { class: "chip", text: t }))) : null;
-}
-
-function media(e) {
-  const r = e.result;
-  if (!r) return null;
-  const download = h("a", { href: r.download, download: r.filename, class: "download", text: "Download" });
-  if (r.kind === "audio") {
-    const who = e.speakers && e.speakers.length ? e.speakers.map((s) => s.voice).join(" & ") : e.voice;
-    return h("div", { class: "media" },
-      h("audio", { controls: true, preload: "metadata", src: r.url }),
-      h("div", { class: "meta" },
-        h("span", { class: "duration", text: seconds(r.duration_s) }),
-        who ? h("span", { text: who }) : null,
-        e.style ? h("span", { text: e.style }) : null,
-        h("span", { text: (r.container || "").toUpperCase() }),
-        download));
-  }
-  return h("div", { class: "media" },
-    h("img", { class: "result", src: r.url, alt: e.text || "image", loading: "lazy", width: r.width, height: r.height }),
-    h("div", { class: "meta" },
-      h("span", { text: `${r.width}×${r.height}` }),
-      download,
-      h("button", { class: "ghost small reply", type: "button", text: "↩ Reply", title: "Edit this image",
-        onclick: () => startReply(e.id) }),
-      h("button", { class: picked.has(e.id) ? "ghost small pick on" : "ghost small pick", type: "button",
-        text: picked.has(e.id) ? "✓ Blend" : "＋ Blend", title: "Pick for a blend (2 or more)",
-        "aria-pressed": String(picked.has(e.id)), onclick: () => togglePick(e.id) })),
-    creativeButtons(e));
-}
-
-function creativeButtons(e) {
-  const b = e.buttons;
-  if (!b || e.state !== "done" || !e.job_id) return null;
-  const act = (label, action, n, title) => h("button", { class: "ghost small act", type: "button", text: label,
-    title, onclick: () => runAction(e.job_id, action, n) });
-  const list = [];
-  for (let n = 1; n <= b.cells; n++) list.push(act(`U${n}`, "u", n, `Image ${n} alone, full size`));
-  for (let n = 1; n <= b.cells; n++) list.push(act(`V${n}`, "v", n, `A variation of image ${n}`));
-  if (b.reroll) list.push(act("🎲 Re-roll", "reroll", null, "Same prompt, new images"));
-  if (b.vary) list.push(act("🔀 Vary", "v", null, "Same composition and subject, new details"));
-  if (b.upscale_to) list.push(act(`⬆ Upscale to ${b.upscale_to}`, "upscale", null, "Re-render it bigger"));
-  return list.length ? h("div", { class: "actions" }, list) : null;
-}
-
-async function runAction(jobId, action, n) {
-  try {
-    const res = await api(`/api/jobs/${jobId}/actions`, { method: "POST",
-      headers: { "Content-Type": "application/json" }, body: JSON.stringify({ action, n }) });
-    if (res.entry) upsert(res.entry);
-  } catch (err) {
-    note(err.message, { error: true });
+function follow(wasNear) {
+  if (!$("gallery").hidden) return;
+  if (wasNear) {
+    requestAnimationFrame(() => { scroller.scrollTop = scroller.scrollHeight; });
+  } else {
+    const pill = $("new-result");
+    pill.style.bottom = `${document.querySelector(".composer").offsetHeight + 12}px`;
+    pill.hidden = false;
   }
 }
+
+// -- rendering -------------------------------------------------------------------------------------------------------
+
+const act = {
+  cancel: (jobId) => api(`/api/jobs/${jobId}/cancel`, { method: "POST" }).catch((err) => note(err.message, { error: true })),
+  retry: async (e) => {
+    try { upsert((await api(`/api/jobs/${e.job_id}/retry`, { method: "POST" })).entry); } catch (err) { note(err.message, { error: true }); }
+  },
+  reply: (id) => startReply(id),
+  remove: async (e) => {
+    try { await api(`/api/entries/${encodeURIComponent(e.id)}`, { method: "DELETE" }); removeEntry(e.id); } catch (err) { note(err.message, { error: true }); }
+  },
+  copy: async (e, button) => {
+    const ok = await copyText(e.text || "");
+    button.textContent = ok ? "Copied ✓" : "Copy failed";
+    setTimeout(() => { button.textContent = "Copy prompt"; }, 1500);
+  },
+  jump: (id) => showEntry(id),
+  pick: (id) => togglePick(id),
+  creative: async (jobId, action, n) => {
+    try {
+      const res = await api(`/api/jobs/${jobId}/actions`, { method: "POST",
+        headers: { "Content-Type": "application/json" }, body: JSON.stringify({ action, n }) });
+      if (res.entry) upsert(res.entry);
+    } catch (err) {
+      note(err.message, { error: true });
+    }
+  },
+};
 
 // -- blending: pick images in the timeline (or drop several), then Send ---------------------------------------
 
 function togglePick(id) {
   if (picked.has(id)) picked.delete(id); else picked.add(id);
   const e = entries.get(id);
-  if (e) { rendered.get(id).key = null; upsert({ ...e }); }
+  if (e) render(e);
   showBlendBar();
 }
 
@@ -157,7 +83,7 @@ function showBlendBar() {
 function clearPicks() {
   const ids = [...picked];
   picked.clear();
-  for (const id of ids) { const e = entries.get(id); if (e) { rendered.get(id).key = null; upsert({ ...e }); } }
+  for (const id of ids) { const e = entries.get(id); if (e) render(e); }
   showBlendBar();
 }
 
@@ -168,20 +94,29 @@ async function sendBlend(text) {
   if (res.entry) upsert(res.entry);
 }
 
-function renderKey(e) {
-  return [e.state, e.position, e.error, e.result && e.result.url, picked.has(e.id)].join("|");
-}
-
-function buildEntry(e) {
-  const label = KIND_LABEL[e.kind] || e.kind;
-  return [
-    h("div", { class: "head" }, h("span", { class: "kind", text: label }),
-      h("span", { text: e.kind === "upload" ? "uploaded" : "you" }), h("span", { text: clock(e.created_at) })),
-    h("p", { class: "prompt", text: e.text || "" }),
-    chips(e),
-    statusLine(e),
-    media(e),
-  ].filter(Boolean);
+function render(e) {
+  const key = renderKey(e, entries, picked);
+  let slot = rendered.get(e.id);
+  if (slot && slot.key === key) return;
+  const wasNear = nearBottom(); // measured before the page grows
+  const isNew = !slot;
+  const gotResult = slot && !slot.key.split("|")[3] && e.result;
+  if (!slot) {
+    const node = h("article", { class: "entry", "data-id": e.id });
+    slot = { node, thread: h("div", { class: "thread" }), body: h("div", { class: "body" }), key: null };
+    node.append(slot.body, slot.thread);
+    rendered.set(e.id, slot);
+    const parent = e.parent && rendered.get(e.parent);
+    (parent ? parent.thread : timeline).append(node);
+  }
+  slot.node.dataset.kind = e.kind;
+  slot.node.dataset.state = e.state;
+  slot.body.replaceChildren(...buildCard(e, { entries, info, act, picked }));
+  slot.key = key;
+  $("welcome").hidden = rendered.size > 0;
+  if (isNew || gotResult) follow(wasNear);
+  for (const child of entries.values()) if (child.parent === e.id && rendered.has(child.id)) render(child);
+  if (!$("gallery").hidden && e.result) renderGallery(entries, showEntry);
 }
 
 function upsert(e) {
@@ -190,25 +125,30 @@ function upsert(e) {
   // A live progress event may overtake the HTTP answer that created the entry: never step back.
   if (known && (known.updated_at || 0) >= (e.updated_at || 0) && (RANK[known.state] ?? 0) > (RANK[e.state] ?? 0)) return;
   entries.set(e.id, e);
-  const key = renderKey(e);
-  let slot = rendered.get(e.id);
-  if (slot && slot.key === key) return;
-  if (!slot) {
-    const node = h("article", { class: "entry", "data-id": e.id });
-    const thread = h("div", { class: "thread" });
-    slot = { node, thread, body: h("div", { class: "body" }), key: null };
-    node.append(slot.body, thread);
-    rendered.set(e.id, slot);
-    const parent = e.parent && rendered.get(e.parent);
-    const nearBottom = scroller.scrollHeight - scroller.scrollTop - window.innerHeight < 160;
-    (parent ? parent.thread : timeline).append(node);
-    if (nearBottom) requestAnimationFrame(() => { scroller.scrollTop = scroller.scrollHeight; });
-  }
-  slot.node.dataset.kind = e.kind;
-  slot.node.dataset.state = e.state;
-  slot.body.replaceChildren(...buildEntry(e));
-  slot.key = key;
+  render(e);
+}
+
+function removeEntry(id) {
+  const slot = rendered.get(id);
+  entries.delete(id);
+  rendered.delete(id);
+  if (picked.delete(id)) showBlendBar();
+  if (slot) slot.node.replaceWith(...slot.thread.children); // its edits stay, one level up
+  if (replyTo === id) stopReply();
   $("welcome").hidden = rendered.size > 0;
+  if (!$("gallery").hidden) renderGallery(entries, showEntry);
+}
+
+function clearAll() {
+  entries.clear();
+  rendered.clear();
+  picked.clear();
+  showBlendBar();
+  timeline.replaceChildren();
+  stopReply();
+  $("welcome").hidden = false;
+  $("new-result").hidden = true;
+  renderGallery(entries, showEntry);
 }
 
 function progress(p) {
@@ -224,18 +164,38 @@ async function refresh(jobId) {
 
 function note(text, { error = false, said = null } = {}) {
   const n = h("div", { class: error ? "note error" : "note", role: error ? "alert" : "status" },
-    said ? h("span", { class: "said", text: said }) : null, text);
+    said ? h("span", { class: "said", text: `You sent: ${excerpt(said)}` }) : null, text);
+  const wasNear = nearBottom();
   timeline.append(n);
   $("welcome").hidden = true;
-  requestAnimationFrame(() => { scroller.scrollTop = scroller.scrollHeight; });
+  follow(wasNear);
+  if (text === UNREACHABLE) reconnectSoon();
 }
 
-// -- sending ----------------------------------------------------------------------------------------------------
+function showEntry(id) {
+  setView("timeline");
+  const slot = rendered.get(id);
+  if (!slot) return;
+  slot.node.scrollIntoView({ block: "center" });
+  slot.node.classList.add("flash");
+  setTimeout(() => slot.node.classList.remove("flash"), 1200);
+}
+
+function setView(view) {
+  const gallery = view === "gallery";
+  $("gallery").hidden = !gallery;
+  $("timeline").hidden = gallery;
+  $("view-gallery").setAttribute("aria-pressed", String(gallery));
+  $("view-timeline").setAttribute("aria-pressed", String(!gallery));
+  if (gallery) renderGallery(entries, showEntry);
+}
+
+// -- sending ---------------------------------------------------------------------------------------------------------
 
 function withPickedVoice(text) {
   const voice = $("voice").value;
   const isSpeak = /^\s*\/speak\b/i.test(text);
-  const hasVoice = /(^|\s)(--|—|–)(voice|v)(=|\s|$)/i.test(text);
+  const hasVoice = /(^|\s)(--|—|–|-)(voice|v)(=|\s|$)/i.test(text);
   const isHelp = /^\s*\/speak\s+(help|--help|-h)\s*$/i.test(text);
   if (!isSpeak || hasVoice || isHelp || !voice || voice === info.default_voice) return text;
   return text.replace(/^(\s*\/speak)\b/i, `$1 --voice ${voice}`);
@@ -244,39 +204,36 @@ function withPickedVoice(text) {
 async function send(event) {
   event.preventDefault();
   const raw = input.value;
-  if (!raw.trim()) return;
+  if (!raw.trim() && !picked.size) return;
   if (picked.size && !raw.trim().startsWith("/")) {
     $("send").disabled = true;
-    try { await sendBlend(raw.trim()); input.value = ""; autosize(); }
+    try { await sendBlend(raw.trim()); if (input.value === raw) { input.value = ""; autosize(); } }
     catch (err) { note(err.message, { error: true, said: raw || "blend" }); }
     finally { $("send").disabled = false; input.focus(); }
     return;
   }
-  const text = withPickedVoice(raw);
-  const body = { text };
+  const body = { text: withPickedVoice(raw) };
   const editing = replyTo && !raw.trim().startsWith("/");
   if (editing) {
     body.reply_to = replyTo;
-    if (maskDirty && !$("mask-editor").hidden) body.mask = exportMask();
+    if (maskIsDirty()) body.mask = exportMask();
   }
   $("send").disabled = true;
   try {
     const res = await api("/api/messages", { method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body) });
-    input.value = "";
-    autosize();
+    lastSent = raw;
+    localStorage.setItem("studiobot-last", raw);
+    if (input.value === raw) { input.value = ""; autosize(); } // never wipe what was typed meanwhile
     if (res.help) note(res.help.text, { said: raw });
     if (res.entry) { upsert(res.entry); if (editing) stopReply(); }
   } catch (err) {
     note(err.message, { error: true, said: raw });
   } finally {
     $("send").disabled = false;
+    showHint();
     input.focus();
   }
-}
-
-async function cancelJob(jobId) {
-  try { await api(`/api/jobs/${jobId}/cancel`, { method: "POST" }); } catch (err) { note(err.message, { error: true }); }
 }
 
 async function upload(file) {
@@ -300,18 +257,19 @@ async function uploadMany(files) {
   for (const e of done) if (e && !picked.has(e.id)) togglePick(e.id);
 }
 
-// -- replying and masks ----------------------------------------------------------------------------------------
+// -- replying ----------------------------------------------------------------------------------------------------------
 
 function startReply(id) {
   const e = entries.get(id);
   if (!e || !e.result) return;
   stopReply();
   replyTo = id;
-  rendered.get(id).node.classList.add("replying");
+  rendered.get(id)?.node.classList.add("replying");
   $("reply-thumb").src = e.result.url;
-  $("mask-image").src = e.result.url;
+  startMask(e.result.url);
   $("reply-bar").hidden = false;
   input.placeholder = "What should change? e.g. make it night";
+  showHint();
   input.focus();
 }
 
@@ -319,96 +277,28 @@ function stopReply() {
   if (replyTo && rendered.get(replyTo)) rendered.get(replyTo).node.classList.remove("replying");
   replyTo = null;
   $("reply-bar").hidden = true;
-  $("mask-editor").hidden = true;
-  $("mask-toggle").textContent = "Vary (region)";
-  clearMask();
+  stopMask();
   input.placeholder = "/speak Hello there  ·  /imagine a lighthouse --aspect 16:9";
+  showHint();
 }
 
-function toggleMask() {
-  const editor = $("mask-editor");
-  editor.hidden = !editor.hidden;
-  $("mask-toggle").textContent = editor.hidden ? "Vary (region)" : "No mask";
-  if (!editor.hidden) sizeMask();
-}
-
-function sizeMask() {
-  const img = $("mask-image");
-  const canvas = $("mask-canvas");
-  const ready = () => {
-    if (canvas.width !== img.naturalWidth || canvas.height !== img.naturalHeight) {
-      canvas.width = img.naturalWidth;
-      canvas.height = img.naturalHeight;
-      maskDirty = false;
-    }
-  };
-  if (img.complete && img.naturalWidth) ready(); else img.addEventListener("load", ready, { once: true });
-}
-
-function clearMask() {
-  const canvas = $("mask-canvas");
-  canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
-  maskDirty = false;
-}
-
-function exportMask() {
-  // The service wants white = change on black = keep, at the image's own size.
-  const src = $("mask-canvas");
-  const out = h("canvas", { width: src.width, height: src.height });
-  const ctx = out.getContext("2d");
-  ctx.fillStyle = "#000";
-  ctx.fillRect(0, 0, out.width, out.height);
-  ctx.drawImage(src, 0, 0);
-  return out.toDataURL("image/png");
-}
-
-function setupMaskPainter() {
-  const canvas = $("mask-canvas");
-  let last = null;
-  const point = (ev) => {
-    const r = canvas.getBoundingClientRect();
-    return { x: (ev.clientX - r.left) * (canvas.width / r.width), y: (ev.clientY - r.top) * (canvas.height / r.height),
-      scale: canvas.width / r.width };
-  };
-  const stroke = (a, b) => {
-    const ctx = canvas.getContext("2d");
-    ctx.strokeStyle = "#fff";
-    ctx.fillStyle = "#fff";
-    ctx.lineCap = "round";
-    ctx.lineJoin = "round";
-    ctx.lineWidth = Number($("brush").value) * b.scale;
-    ctx.beginPath();
-    ctx.moveTo(a.x, a.y);
-    ctx.lineTo(b.x + 0.01, b.y);
-    ctx.stroke();
-    maskDirty = true;
-  };
-  canvas.addEventListener("pointerdown", (ev) => {
-    canvas.setPointerCapture(ev.pointerId);
-    last = point(ev);
-    stroke(last, last);
-  });
-  canvas.addEventListener("pointermove", (ev) => {
-    if (!last) return;
-    const p = point(ev);
-    stroke(last, p);
-    last = p;
-  });
-  const end = () => { last = null; };
-  canvas.addEventListener("pointerup", end);
-  canvas.addEventListener("pointercancel", end);
-}
-
-// -- help, voices, theme -------------------------------------------------------------------------------------------
+// -- the hint under the composer: always about what Enter would do now ---------------------------------------------
 
 function showHint() {
-  const m = /^\s*\/(\w*)/.exec(input.value);
-  const hint = $("hint");
-  if (replyTo && !input.value.trim().startsWith("/")) hint.textContent = (info.help.edit || "").split("\n")[0];
-  else if (m) {
+  const text = input.value;
+  const m = /^\s*\/(\w*)/.exec(text);
+  let parts;
+  if (replyTo && !text.trim().startsWith("/")) {
+    parts = ["Editing the image: type what to change, e.g. ", h("code", { text: "make it night" }),
+      " (add ", h("code", { text: "--aspect 16:9" }), " to reshape) · Escape stops replying"];
+  } else if (m) {
     const name = ["speak", "imagine", "help"].find((c) => c.startsWith(m[1].toLowerCase()));
-    hint.textContent = name ? (info.help[name] || "").split("\n")[0] : "Commands: /speak, /imagine, /help";
-  } else hint.textContent = "Enter sends · Shift+Enter for a new line (dialogue: `Ana: hi` lines)";
+    parts = [name ? (info.help[name] || "").split("\n")[0] : "Commands: /speak, /imagine, /help"];
+  } else {
+    parts = ["Enter sends · Shift+Enter for a new line (dialogue: ", h("code", { text: "Ana: hi" }),
+      " lines) · ↑ recalls the last command"];
+  }
+  $("hint").replaceChildren(...parts);
 }
 
 function autosize() {
@@ -416,14 +306,28 @@ function autosize() {
   input.style.height = `${Math.min(input.scrollHeight + 2, 180)}px`;
 }
 
+function onKey(ev) {
+  if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); $("form").requestSubmit(); }
+  else if (ev.key === "ArrowUp" && !input.value && lastSent) {
+    ev.preventDefault();
+    input.value = lastSent;
+    autosize();
+    showHint();
+  } else if (ev.key === "Escape" && replyTo) { ev.preventDefault(); stopReply(); }
+}
+
+// -- voices and theme ----------------------------------------------------------------------------------------------
+
 async function previewVoice() {
   const btn = $("preview-voice");
-  const audio = $("preview-audio");
   btn.disabled = true;
   btn.textContent = "… Preparing";
   try {
-    const res = await fetch(`/api/voices/${encodeURIComponent($("voice").value)}/preview`);
+    const res = await fetch(`/api/voices/${encodeURIComponent($("voice").value)}/preview`).catch(() => {
+      throw new Error(UNREACHABLE);
+    });
     if (!res.ok) throw new Error((await res.json()).error || "No preview available.");
+    const audio = $("preview-audio");
     audio.src = URL.createObjectURL(await res.blob());
     await audio.play().catch(() => { /* autoplay may be refused; the clip is still loaded */ });
   } catch (err) {
@@ -432,6 +336,16 @@ async function previewVoice() {
     btn.disabled = false;
     btn.textContent = "▶ Preview voice";
   }
+}
+
+function setupVoices() {
+  const picker = $("voice");
+  const saved = localStorage.getItem("studiobot-voice");
+  const chosen = info.voices.some((v) => v.name === saved) ? saved : info.default_voice;
+  for (const v of info.voices) {
+    picker.append(h("option", { value: v.name, text: `${v.name} · ${v.character}`, selected: v.name === chosen }));
+  }
+  picker.addEventListener("change", () => localStorage.setItem("studiobot-voice", picker.value));
 }
 
 function setupTheme() {
@@ -445,27 +359,44 @@ function setupTheme() {
   });
 }
 
-// -- live updates --------------------------------------------------------------------------------------------------
+// -- live updates: reconnect forever, with a capped backoff ---------------------------------------------------------
 
-function connect(delay = 500) {
+let retryDelay = 500;
+let retryTimer = null;
+
+function connect() {
+  clearTimeout(retryTimer);
+  retryTimer = null;
   const conn = $("conn");
   const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/events`);
+  socket = ws;
   ws.addEventListener("open", () => {
     conn.dataset.state = "live";
     conn.textContent = "live";
+    retryDelay = 500;
     loadHistory(); // catch up on anything missed while disconnected
-    delay = 500;
   });
   ws.addEventListener("message", (ev) => {
     const msg = JSON.parse(ev.data);
     if (msg.type === "entry") upsert(msg.entry);
     else if (msg.type === "progress") progress(msg);
+    else if (msg.type === "removed") removeEntry(msg.id);
+    else if (msg.type === "cleared") clearAll();
   });
   ws.addEventListener("close", () => {
+    if (socket !== ws) return;
+    socket = null;
     conn.dataset.state = "down";
-    conn.textContent = "reconnecting…";
-    setTimeout(() => connect(Math.min(delay * 2, 8000)), delay);
+    conn.textContent = "studio not reachable · retrying…";
+    retryTimer = setTimeout(connect, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, 8000);
   });
+}
+
+function reconnectSoon() {
+  if (socket && socket.readyState === WebSocket.OPEN) return;
+  retryDelay = 500;
+  if (!socket) { clearTimeout(retryTimer); retryTimer = setTimeout(connect, 200); }
 }
 
 async function loadHistory() {
@@ -477,30 +408,7 @@ async function loadHistory() {
   }
 }
 
-async function init() {
-  setupTheme();
-  setupMaskPainter();
-  info = await api("/api/info");
-  $("offline-badge").hidden = !info.offline;
-  const picker = $("voice");
-  for (const v of info.voices) {
-    picker.append(h("option", { value: v.name, text: `${v.name} · ${v.character}`, selected: v.name === info.default_voice }));
-  }
-  $("help").textContent = info.help.help || "";
-  $("form").addEventListener("submit", send);
-  input.addEventListener("keydown", (ev) => {
-    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); $("form").requestSubmit(); }
-    if (ev.key === "Escape" && replyTo) stopReply();
-  });
-  input.addEventListener("input", () => { autosize(); showHint(); });
-  $("help-toggle").addEventListener("click", () => { $("help").hidden = !$("help").hidden; });
-  $("preview-voice").addEventListener("click", previewVoice);
-  $("file").addEventListener("change", (ev) => { uploadMany(ev.target.files); ev.target.value = ""; });
-  $("blend-send").addEventListener("click", () => $("form").requestSubmit());
-  $("blend-clear").addEventListener("click", clearPicks);
-  $("reply-cancel").addEventListener("click", stopReply);
-  $("mask-toggle").addEventListener("click", toggleMask);
-  $("mask-clear").addEventListener("click", clearMask);
+function setupDrop() {
   document.addEventListener("paste", (ev) => {
     const files = [...(ev.clipboardData?.files || [])].filter((f) => f.type.startsWith("image/"));
     if (files.length) { ev.preventDefault(); files.forEach(upload); }
@@ -515,6 +423,40 @@ async function init() {
     $("drop").hidden = true;
     uploadMany(ev.dataTransfer?.files || []);
   });
+}
+
+async function init() {
+  setupTheme();
+  setupMask();
+  info = await api("/api/info");
+  $("offline-badge").hidden = !info.offline;
+  setupVoices();
+  $("help").textContent = info.help.help || "";
+  $("form").addEventListener("submit", send);
+  input.addEventListener("keydown", onKey);
+  input.addEventListener("input", () => { autosize(); showHint(); });
+  $("help-toggle").addEventListener("click", () => { $("help").hidden = !$("help").hidden; });
+  $("preview-voice").addEventListener("click", previewVoice);
+  $("file").addEventListener("change", (ev) => { uploadMany(ev.target.files); ev.target.value = ""; });
+  $("blend-send").addEventListener("click", () => $("form").requestSubmit());
+  $("blend-clear").addEventListener("click", clearPicks);
+  $("reply-cancel").addEventListener("click", stopReply);
+  $("mask-toggle").addEventListener("click", toggleMask);
+  $("view-timeline").addEventListener("click", () => setView("timeline"));
+  $("view-gallery").addEventListener("click", () => setView("gallery"));
+  $("gallery-filter").addEventListener("change", () => renderGallery(entries, showEntry));
+  $("clear-history").addEventListener("click", () => $("confirm-clear").showModal());
+  $("confirm-clear").addEventListener("close", async () => {
+    if ($("confirm-clear").returnValue !== "clear") return;
+    try { await api("/api/history/clear", { method: "POST" }); clearAll(); } catch (err) { note(err.message, { error: true }); }
+  });
+  $("new-result").addEventListener("click", () => {
+    $("new-result").hidden = true;
+    scroller.scrollTop = scroller.scrollHeight;
+  });
+  window.addEventListener("scroll", () => { if (nearBottom()) $("new-result").hidden = true; }, { passive: true });
+  setupDrop();
+  showHint();
   await loadHistory();
   connect();
   document.body.dataset.ready = "true";
