@@ -200,7 +200,7 @@ class Routes:
 
     async def retry(self, request: web.Request) -> web.Response:
         """The same request again, as a new entry beside the old one (same source image for an edit)."""
-        old = await self._playground_job(request.match_info["id"])
+        old = await self.playground_job(request.match_info["id"])
         if old is None:
             return _error("No such job.", 404)
         reply = RequestReply(self.hub)
@@ -214,7 +214,7 @@ class Routes:
 
     async def mask(self, request: web.Request) -> web.Response:
         """The painted mask of an edit, for the overlay on its result."""
-        job = await self._playground_job(request.match_info["id"])
+        job = await self.playground_job(request.match_info["id"])
         mask = job.request.mask if job is not None and isinstance(job.request, EditRequest) else None
         if mask is None:
             return _error("That edit has no mask.", 404)
@@ -225,7 +225,7 @@ class Routes:
         """Take one entry off the timeline (the journal keeps the job; every open page drops it)."""
         entry_id = request.match_info["id"]
         kind, _, ident = entry_id.partition(":")
-        known = (await self._playground_job(ident) is not None if kind == "job" else
+        known = (await self.playground_job(ident) is not None if kind == "job" else
                  self.uploads.get(ident) is not None if kind == "upload" else False)
         if not known:
             return _error("No such entry.", 404)
