@@ -60,7 +60,7 @@ class Gateway:
             await session.send(11, None)
         elif op == 2:
             self.identifies.append(d)
-            if d.get("token") != "test-token":
+            if d.get("token") != self.state.token:
                 await session.ws.close(code=4004, message=b"Authentication failed.")
                 return
             session.intents = int(d.get("intents", 0))

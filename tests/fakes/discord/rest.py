@@ -67,7 +67,7 @@ class Rest:
 
     async def me(self, request: web.Request) -> web.Response:
         self.state.record("GET", request.path, None, [])
-        if not self.tokens_ok or request.headers.get("Authorization") != "Bot test-token":
+        if not self.tokens_ok or request.headers.get("Authorization") != f"Bot {self.state.token}":
             return error(401, 0, "401: Unauthorized")
         return reply(self.state.bot)
 
@@ -182,7 +182,7 @@ class Rest:
     # -- channels ------------------------------------------------------------------------------------------
 
     def _authorised(self, request: web.Request) -> bool:
-        return request.headers.get("Authorization") == "Bot test-token"
+        return request.headers.get("Authorization") == f"Bot {self.state.token}"
 
     async def create(self, request: web.Request) -> web.Response:
         body, files = await read_body(request)

@@ -76,6 +76,7 @@ class Interaction:
 class State:
     def __init__(self, *, cdn_base: Callable[[], str]) -> None:
         self.cdn_base = cdn_base
+        self.token = "test-token"  # the one bot token accepted (a test may set a real-looking one)
         self.app_id = snowflake()
         self.bot = user(self.app_id, "Studiobot", bot=True)
         self.guild_id = snowflake()

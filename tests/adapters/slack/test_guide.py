@@ -1,0 +1,53 @@
+"""docs/slack.md and manifest.yml against the running adapter: what the manifest declares is handled, and the
+usage hints Slack shows under each command name every flag the parser takes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.commands import HELP
+from tests.adapters.slack.conftest import Rig
+
+ROOT = Path(__file__).resolve().parents[3]
+yaml = pytest.importorskip("yaml")
+
+
+def manifest() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((ROOT / "manifest.yml").read_text())
+    return data
+
+
+def long_flags(help_text: str) -> set[str]:
+    return set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", help_text)) - {"--help"}
+
+
+def test_usage_hints_list_every_flag_the_help_shows() -> None:
+    hints = {c["command"]: c["usage_hint"] for c in manifest()["features"]["slash_commands"]}
+    for command in ("speak", "imagine"):
+        flags = long_flags(HELP[command])
+        assert flags, command
+        assert long_flags(hints[f"/{command}"]) == flags, command
+
+
+async def test_every_declared_command_and_shortcut_is_handled(slack: Rig) -> None:
+    features = manifest()["features"]
+    for command in features["slash_commands"]:
+        status, _, _ = await slack.slash(command["command"], "help")
+        assert status == 200, command["command"]
+    message = {"type": "message", "ts": "1700000000.000100", "user": "U0ALICE", "text": "no picture here"}
+    for shortcut in features["shortcuts"]:
+        status, _, _ = await slack.shortcut(message, callback_id=shortcut["callback_id"])
+        assert status == 200, shortcut["callback_id"]
+    # ...and the check can fail: something the manifest does not declare is not handled.
+    status, _, _ = await slack.slash("/undeclared", "help")
+    assert status == 404
+
+
+def test_the_guide_has_the_troubleshooting_it_promises() -> None:
+    text = (ROOT / "docs" / "slack.md").read_text()
+    for words in ("## Troubleshooting", "not_in_channel", "dispatch_failed", "missing_scope", "studiobot doctor"):
+        assert words in text, words
