@@ -11,7 +11,7 @@ import yarl
 from discord import app_commands
 
 from adapters.discord import community, creative, mentions
-from adapters.discord.buttons import DeleteButton, EditButton, RetryButton
+from adapters.discord.buttons import CancelButton, DeleteButton, EditButton, RetryButton
 from adapters.discord.commands import add_commands
 from adapters.discord.hook import DiscordHook
 from adapters.discord.services import Services
@@ -54,7 +54,8 @@ class StudioClient(discord.Client):
 
     async def setup_hook(self) -> None:
         add_commands(self.tree)
-        self.add_dynamic_items(RetryButton, EditButton, DeleteButton, *creative.DYNAMIC, *community.DYNAMIC)
+        self.add_dynamic_items(RetryButton, EditButton, DeleteButton, CancelButton, *creative.DYNAMIC,
+                               *community.DYNAMIC)
 
     async def on_ready(self) -> None:
         self.services.ready.set()

@@ -72,6 +72,42 @@ class RetryButton(ui.DynamicItem[Button], template=rf"sb:retry:{JOB}"):
         await flow.start(interaction, job.kind, build, options=options)
 
 
+def progress_view(job_id: str) -> ui.View:
+    """Under "Drawing…" and "Waiting in the queue…": a way out."""
+    view = ui.View(timeout=None)
+    view.add_item(CancelButton(job_id))
+    return view
+
+
+class CancelButton(ui.DynamicItem[Button], template=rf"sb:cancel:{JOB}"):
+    """Stops a waiting or running job; only the requester or someone who manages messages may."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(ui.Button(label="Cancel", emoji="✖️", style=discord.ButtonStyle.secondary,
+                                   custom_id=f"sb:cancel:{job_id}"))
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[ui.View],
+                             match: re.Match[str]) -> CancelButton:
+        return cls(match["job"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        studio = services(interaction.client).core
+        job = await studio.job(self.job_id)
+        perms = interaction.permissions
+        if job is not None and job.requester.user_id != str(interaction.user.id) and not (
+                perms.manage_messages or perms.manage_guild):
+            await interaction.response.send_message(
+                "Only the person who asked for this, or someone who can manage messages, can cancel it.",
+                ephemeral=True)
+            return
+        if job is None or job.state.terminal or not await studio.cancel(self.job_id):
+            await interaction.response.send_message("That request has already finished.", ephemeral=True)
+            return
+        await interaction.response.defer()  # the job's own delivery replaces the progress message
+
+
 class EditButton(ui.DynamicItem[Button], template=rf"sb:edit:{JOB}"):
     def __init__(self, job_id: str) -> None:
         super().__init__(ui.Button(label="Edit", emoji="🖌️", style=discord.ButtonStyle.secondary,

@@ -18,7 +18,7 @@ import discord
 from discord.http import Route
 
 from adapters.discord import ledger
-from adapters.discord.buttons import result_view
+from adapters.discord.buttons import progress_view, result_view
 from adapters.discord.captions import caption, filename, progress_text
 from adapters.discord.services import DEFAULT_UPLOAD_LIMIT, services
 from adapters.discord.voice import VoiceUnavailable
@@ -147,9 +147,10 @@ class ChannelReply:
             if self.status is None:
                 channel = _channel(self.client, job)
                 self.status = await channel.send(text, allowed_mentions=NONE, mention_author=False,
-                                                 nonce=ledger.nonce(job, "s"), **_reference(job, channel))
+                                                 view=progress_view(job.id), nonce=ledger.nonce(job, "s"),
+                                                 **_reference(job, channel))
             else:
-                self.status = await self.status.edit(content=text, allowed_mentions=NONE)
+                self.status = await self.status.edit(content=text, allowed_mentions=NONE, view=progress_view(job.id))
 
     async def _put(self, job: Job, content: str, file: discord.File | None, view: discord.ui.View | None,
                    purpose: str = "r") -> int:
@@ -229,7 +230,8 @@ class InteractionReply:
             if self._done:
                 return
             self._last = text
-            await self.interaction.edit_original_response(content=text, allowed_mentions=NONE)
+            await self.interaction.edit_original_response(content=text, allowed_mentions=NONE,
+                                                          view=progress_view(progress.job_id))
 
     async def _edit_original(self, content: str, file: discord.File | None, view: discord.ui.View) -> int:
         message = await self.interaction.edit_original_response(

@@ -33,7 +33,8 @@ async def test_speak_as_a_voice_message(fake: FakeDiscord, bot: Running) -> None
     assert abs(att["duration_secs"] - seconds(data)) < 0.1
     wave = base64.b64decode(att["waveform"])
     assert 0 < len(wave) <= 256 and max(wave) > 0
-    caption = await fake.state.wait_for(lambda: (m := fake.message(it.original_id or ""))["components"] and m)
+    caption = await fake.state.wait_for(  # the progress message has a Cancel button; the caption has Delete
+        lambda: "Delete" in fake.buttons(it.original_id or "") and fake.message(it.original_id or ""))
     assert "Kore" in caption["content"] and not caption["attachments"]
     await fake.click(caption["id"], "Delete")
     await fake.state.wait_for(lambda: fake.is_deleted(caption["id"]) and fake.is_deleted(vm["id"]))
