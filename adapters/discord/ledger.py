@@ -40,7 +40,8 @@ def carries(message: discord.Message, job_id: str) -> bool:
     """Does this message of ours carry the job (file name or button id)?"""
     names = [a.filename for a in message.attachments]
     ids = [getattr(c, "custom_id", None) or "" for row in message.components for c in getattr(row, "children", [])]
-    return any(job_id in n for n in names) or any(i.endswith(f":{job_id}") for i in ids)
+    return any(job_id in n for n in names) or any(i.endswith(f":{job_id}") and not i.startswith("sb:cancel:")
+                                                  for i in ids)  # a progress message's Cancel is not a result
 
 
 async def find_posted(client: discord.Client, job: Job) -> str | None:
