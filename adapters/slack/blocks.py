@@ -21,6 +21,7 @@ INSTRUCTION_BLOCK = "instruction"
 INSTRUCTION_ACTION = "instruction"
 MASK_BLOCK = "mask"
 MASK_ACTION = "mask"
+CANCEL = "sb_cancel"
 USE_PARENT = "sb_use_parent"  # "/imagine in a thread": use the parent's image, or not
 SKIP_PARENT = "sb_skip_parent"
 
@@ -91,6 +92,26 @@ def _modal(callback_id: str, target: EditTarget, title: str, submit: str, blocks
     return {"type": "modal", "callback_id": callback_id, "private_metadata": target.encode(),
             "title": {"type": "plain_text", "text": title}, "submit": {"type": "plain_text", "text": submit},
             "close": {"type": "plain_text", "text": "Cancel"}, "blocks": blocks}
+
+
+def status_blocks(request_text: str, line: str, job_id: str) -> list[Block]:
+    """The visible status of a job: what was asked, where it stands, and Cancel."""
+    return [
+        {"type": "section", "block_id": "sb_request", "text": {"type": "mrkdwn", "text": request_text[:3000]}},
+        {"type": "context", "block_id": "sb_status", "elements": [{"type": "mrkdwn", "text": line[:300]}]},
+        {"type": "actions", "block_id": "sb_progress",
+         "elements": [_button("Cancel", CANCEL, ButtonState(job_id).encode(), "danger")]},
+    ]
+
+
+def result_blocks(request_text: str, state: ButtonState, *, image_file: str | None, alt: str) -> list[Block]:
+    """One tidy result: the request once, the image itself (an uploaded, unshared file), and its buttons."""
+    blocks: list[Block] = [{"type": "section", "block_id": "sb_request",
+                            "text": {"type": "mrkdwn", "text": request_text[:3000]}}]
+    if image_file:
+        blocks.append({"type": "image", "block_id": "sb_image", "slack_file": {"id": image_file},
+                       "alt_text": alt[:2000] or "Generated image"})
+    return blocks + result_buttons(state, image=image_file is not None)
 
 
 def edit_modal(target: EditTarget) -> dict[str, Any]:

@@ -20,7 +20,6 @@ from core.jobs.model import Job
 from core.requests import Origin, Request, Requester
 from core.studio import Studio
 
-WORKING = "Working on it… the result will appear here."
 _SEEN_LIMIT = 5000
 ADMIN_TTL_S = 300.0
 
@@ -57,11 +56,11 @@ class Flow:
         """
         response_url = origin.meta.get("response_url")
         journaled = dataclasses.replace(origin, meta={k: v for k, v in origin.meta.items() if k != "response_url"})
+        reply = SlackReply(self.client(origin.workspace), response_url=response_url, origin=journaled, request=request)
         try:
             if await self.is_admin(origin.workspace, requester.user_id):
                 requester = dataclasses.replace(requester, admin=True)
-            return await self.studio.submit(request, requester, journaled, parent_id=parent_id,
-                                            reply=SlackReply(self.client(origin.workspace), response_url=response_url),
+            return await self.studio.submit(request, requester, journaled, parent_id=parent_id, reply=reply,
                                             dedupe_key=key)
         except StudioError as err:
             await self.refuse(origin, requester.user_id, err)

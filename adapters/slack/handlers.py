@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
-from adapters.slack.flow import WORKING, Flow, dedupe_key, origin_of, requester_of
+from adapters.slack.flow import Flow, dedupe_key, origin_of, requester_of
 from adapters.slack.references import References
 from adapters.slack.sources import files_of, first_image
 from adapters.slack.text import escape, plain, without_mention
@@ -55,10 +55,10 @@ class Commands:
         requester = requester_of(str(command.get("user_id", "")), str(command.get("user_name", "")))
         key = dedupe_key("trigger", str(command.get("trigger_id")))
         if isinstance(parsed, ImagineRequest) and thread:
-            await ack()  # Bolt answers Slack now; whether the thread has an image is looked up after
+            await ack()  # whether the thread has an image is looked up after Bolt answered
             await self.references.offer_or_submit(parsed, requester, origin, key)
             return
-        await ack(WORKING)  # Bolt answers Slack now; the rest runs after
+        await ack()  # Bolt answers Slack now; a visible status follows from the job's first progress
         await self.flow.submit(parsed, requester, origin, key=key)
 
     async def on_mention(self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext) -> None:
@@ -107,6 +107,4 @@ class Commands:
             return
         request = parse_edit(text, source.image)
         assert not isinstance(request, Help)
-        job = await self.flow.submit(request, requester_of(user), origin, key=key, parent_id=source.parent_id)
-        if job is not None:
-            await self.flow.tell(origin, user, WORKING)
+        await self.flow.submit(request, requester_of(user), origin, key=key, parent_id=source.parent_id)

@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.blocks import (
+    CANCEL,
     DELETE,
     EDIT,
     EDIT_MODAL,
@@ -23,7 +24,8 @@ from adapters.slack.blocks import (
     instruction_of,
     mask_file_of,
 )
-from adapters.slack.flow import WORKING, Flow, dedupe_key, origin_of, requester_of
+from adapters.slack.flow import Flow, dedupe_key, origin_of, requester_of
+from adapters.slack.reply import PLATFORM, ref
 from adapters.slack.sources import SlackFile, Source, files_of, first_image
 from adapters.slack.text import escape
 from adapters.slack.workspaces import WorkspaceClient
@@ -36,6 +38,8 @@ log = logging.getLogger(__name__)
 
 GONE = "That result is no longer available, so it can't be retried or edited."
 NOT_YOURS = "Only the person who asked for this, or a workspace admin, can delete it."
+FINISHED = "That request has already finished."
+NOT_YOURS_CANCEL = "Only the person who asked for this, or a workspace admin, can cancel it."
 NO_IMAGE = "That message has no image to edit. Use Edit image on a message with a picture."
 
 
@@ -65,6 +69,7 @@ class Interactions:
         app.action(RETRY)(self.on_retry)
         app.action(EDIT)(self.on_edit_button)
         app.action(DELETE)(self.on_delete)
+        app.action(CANCEL)(self.on_cancel)
         app.shortcut({"type": "message_action", "callback_id": EDIT_SHORTCUT})(self.on_edit_shortcut)
         app.view(EDIT_MODAL)(self.on_edit_submitted)
 
@@ -86,8 +91,7 @@ class Interactions:
             await self.flow.tell(origin, user, GONE)
             return
         key = dedupe_key("trigger", str(body.get("trigger_id")))
-        if await self.flow.submit(job.request, requester_of(body["user"]), origin, key=key, parent_id=job.parent_id):
-            await self.flow.tell(origin, user, WORKING)
+        await self.flow.submit(job.request, requester_of(body["user"]), origin, key=key, parent_id=job.parent_id)
 
     async def on_edit_button(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         """Open the modal at once: the trigger id expires in about three seconds."""
@@ -121,6 +125,24 @@ class Interactions:
         except SlackApiError as err:
             log.info("delete failed: %s", err.response.get("error"))
             await self.flow.tell(origin, user, "I couldn't delete that message. It may already be gone.")
+
+    async def on_cancel(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        """Cancel a queued or running job (the requester or an admin); its status message then says so."""
+        await ack()
+        state = _action_state(body)
+        channel, thread = self._where(body)
+        user = str(body["user"]["id"])
+        origin = origin_of(_team(body), channel, thread=thread, response_url=body.get("response_url"))
+        job = await self.flow.studio.job(state.job)
+        if job is None or job.state.terminal:
+            await self.flow.tell(origin, user, FINISHED)
+            return
+        client = self.flow.client(origin.workspace)
+        if job.requester.user_id != user and not await self._is_admin(client, user):
+            await self.flow.tell(origin, user, NOT_YOURS_CANCEL)
+            return
+        if not await self.flow.studio.cancel(job.id):
+            await self.flow.tell(origin, user, FINISHED)
 
     async def _is_admin(self, client: WorkspaceClient, user: str) -> bool:
         return await self.flow.is_admin(client.team, user)
@@ -156,8 +178,7 @@ class Interactions:
             return
         request: EditRequest = dataclasses.replace(parsed, image=source.image, mask=mask)
         key = dedupe_key("view", str(view.get("id")))
-        if await self.flow.submit(request, requester_of(body["user"]), origin, key=key, parent_id=source.parent_id):
-            await self.flow.tell(origin, user, WORKING)
+        await self.flow.submit(request, requester_of(body["user"]), origin, key=key, parent_id=source.parent_id)
 
 
 
@@ -179,12 +200,26 @@ async def open_for_image(flow: Flow, shortcut: dict[str, Any],
     """A message shortcut on a picture opens ``modal`` for it; on a message without one, say so."""
     target, problem = shortcut_target(shortcut)
     channel = str(shortcut["channel"]["id"])
+    if problem == NO_IMAGE and target is not None and (job := await own_result(flow, shortcut)) is not None:
+        target, problem = dataclasses.replace(target, job=job), ""  # our result: an image block, not a file
     origin = origin_of(_team(shortcut), channel, thread=target.thread if target else None,
                        response_url=shortcut.get("response_url"))
     if problem or target is None:
         await flow.tell(origin, str(shortcut["user"]["id"]), escape(problem))
         return
     await flow.client(origin.workspace).views_open(trigger_id=shortcut["trigger_id"], view=modal(target))
+
+
+async def own_result(flow: Flow, shortcut: dict[str, Any]) -> str | None:
+    """The job whose image this message shows (its metadata, else the journal), if it is one of ours."""
+    message = shortcut.get("message") or {}
+    payload = (message.get("metadata") or {}).get("event_payload") or {}
+    job_id = payload.get("job_id") if isinstance(payload, dict) else None
+    if job_id is None:
+        ts = str(shortcut.get("message_ts") or message.get("ts", ""))
+        job = await flow.studio.job_for_message(PLATFORM, ref(str(shortcut["channel"]["id"]), ts))
+        job_id = job.id if job is not None else None
+    return str(job_id) if job_id else None
 
 
 def shortcut_target(shortcut: dict[str, Any]) -> tuple[EditTarget | None, str]:

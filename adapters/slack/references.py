@@ -27,7 +27,7 @@ from adapters.slack.blocks import (
     instruction_of,
     parent_offer,
 )
-from adapters.slack.flow import WORKING, Flow, dedupe_key, requester_of
+from adapters.slack.flow import Flow, dedupe_key, requester_of
 from adapters.slack.interactions import open_for_image, source_of
 from adapters.slack.text import quote
 from core.commands import Help, parse_imagine
@@ -87,8 +87,7 @@ class References:
             return
         request = dataclasses.replace(parsed, references=(source.image,))
         key = dedupe_key("view", str(view.get("id")))
-        if await self.flow.submit(request, requester_of(body["user"]), origin, key=key, parent_id=source.parent_id):
-            await self.flow.tell(origin, user, WORKING)
+        await self.flow.submit(request, requester_of(body["user"]), origin, key=key, parent_id=source.parent_id)
 
     async def offer_or_submit(self, request: ImagineRequest, requester: Requester, origin: Origin, key: str) -> None:
         """``/imagine`` in a thread: if the thread has an image, ask whether to use it; otherwise just draw."""
@@ -100,8 +99,7 @@ class References:
         except StudioError:
             source = None
         if source is None:
-            if await self.flow.submit(request, requester, origin, key=key):
-                await self.flow.tell(origin, user, WORKING)
+            await self.flow.submit(request, requester, origin, key=key)
             return
         offer_id = secrets.token_urlsafe(9)
         self._offers[offer_id] = Offer(request, requester, origin, source.image, source.parent_id, time.monotonic())
@@ -113,7 +111,7 @@ class References:
             text="This thread has an image. Use it as the reference?")
 
     async def on_answer(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        """Use the thread's image, or not; the question is replaced by the usual "working on it"."""
+        """Use the thread's image, or not; the question goes and the job's status appears."""
         await ack()
         action = body["actions"][0]
         offer = self._offers.pop(str(action.get("value", "")), None)
@@ -123,9 +121,6 @@ class References:
         use = action.get("action_id") == USE_PARENT
         request = dataclasses.replace(offer.request, references=(offer.image,)) if use else offer.request
         key = dedupe_key("offer", str(action.get("value")))
-        job = await self.flow.submit(request, offer.requester, offer.origin, key=key,
-                                     parent_id=offer.parent_id if use else None)
-        if job is None:  # refused: the reason was just told, so the question goes
-            await respond(delete_original=True)
-        else:
-            await respond(text=WORKING, replace_original=True, response_type="ephemeral")
+        await respond(delete_original=True)  # the question goes; the job's visible status takes over
+        await self.flow.submit(request, offer.requester, offer.origin, key=key,
+                               parent_id=offer.parent_id if use else None)

@@ -1,7 +1,8 @@
-"""Delivery to Slack: results uploaded with ``files_upload_v2`` into the channel or thread, errors as ephemerals.
+"""Delivery to Slack: a live status message, then the result in its place; errors only to the requester.
 
 Everything a delivery needs is in the job's Origin (channel, thread, the requester), so the same Reply
-serves live jobs and jobs resumed after a restart; a live one also keeps the ``response_url`` in memory.
+serves live jobs and jobs resumed after a restart (which post a new message instead of editing a status);
+a live one also keeps the ``response_url`` in memory.
 """
 
 from __future__ import annotations
@@ -15,20 +16,22 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import ledger
-from adapters.slack.blocks import ButtonState, result_buttons
+from adapters.slack.blocks import ButtonState, result_blocks, result_buttons
 from adapters.slack.ledger import result_filename
-from adapters.slack.text import describe, escape
+from adapters.slack.status import Status
+from adapters.slack.text import describe, escape, plain_request
 from adapters.slack.workspaces import Workspaces
 from core.errors import StudioError
 from core.jobs.delivery import DeliveryRefused
 from core.jobs.model import Job, JobState, Progress
-from core.requests import SpeakRequest
+from core.requests import Origin, Request, SpeakRequest
 from core.results import ImageResult, Result
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 SHARE_POLL_S = (0.3, 0.7, 1.5)  # Slack shares an upload asynchronously: ask files.info a few times
+INVALID_BLOCKS_RETRY_S = (0.5, 1.0, 1.5, 2.0)  # an image block naming a file uploaded a moment ago may be refused
 _TIMEOUT = aiohttp.ClientTimeout(total=10)
 
 
@@ -64,20 +67,34 @@ async def tell(client: AsyncWebClient, channel: str | None, user: str | None, te
 
 
 class SlackReply:
-    """One job's outcome in Slack. Progress stays quiet: the ack already said "working on it"."""
+    """One job in Slack: a visible status that progress edits, then one tidy result message in its place.
 
-    def __init__(self, client: AsyncWebClient, *, response_url: str | None = None) -> None:
+    An image is uploaded without sharing and shown by an image block (``slack_file``) in the status
+    message itself, with its buttons and the job id in its metadata: one message. Speech is shared as a
+    file (only a shared file gets Slack's inline player), and the status above it keeps the request and
+    the buttons. ``post`` may run again after a transient failure: it edits the same status message.
+    """
+
+    def __init__(self, client: AsyncWebClient, *, response_url: str | None = None,
+                 origin: Origin | None = None, request: Request | None = None) -> None:
         self.client = client
         self.response_url = response_url  # memory only: a live request's way to reach the user
+        self._request_text = describe(request) if request is not None else ""
+        self._status = Status(client, origin.channel, origin.thread) if origin is not None and origin.channel \
+            else None
 
     async def progress(self, progress: Progress) -> None:
-        return None
+        if self._status is not None:
+            await self._status.show(progress.job_id, self._request_text, progress)
 
     async def post(self, job: Job, result: Result) -> str | None:
-        """Upload, then the buttons (with the job id in their metadata). A failure is classified for the
-        runner, which retries transient ones after asking ``reconcile`` what already landed."""
+        """The result in place of the status. A failure is classified for the runner, which retries
+        transient ones after asking ``reconcile`` what already landed."""
+        status_ts = await self._status.take() if self._status is not None else None
         try:
-            return await self._upload(job, result)
+            if isinstance(result, ImageResult):
+                return await self._post_image(job, result, status_ts)
+            return await self._post_audio(job, result, status_ts)
         except Exception as exc:
             failure = ledger.classify(exc)
             if isinstance(failure, DeliveryRefused):
@@ -86,18 +103,52 @@ class SlackReply:
                            thread=job.origin.thread, response_url=self.response_url)
             raise failure from exc
 
-    async def _upload(self, job: Job, result: Result) -> str:
+    async def _post_image(self, job: Job, result: ImageResult, status_ts: str | None) -> str:
+        channel = job.origin.channel or ""
+        response = await self.client.files_upload_v2(content=result.data, title=title(job, result),
+                                                     filename=result_filename(job.id, result.extension))
+        file_id = str((response.get("file") or {}).get("id", ""))
+        request_text = describe(job.request)
+        blocks = result_blocks(request_text, ButtonState(job.id, file_id, channel), image_file=file_id,
+                               alt=plain_request(job.request))
+        return ref(channel, await self._show(job, status_ts, blocks, request_text))
+
+    async def _show(self, job: Job, status_ts: str | None, blocks: list[dict[str, Any]], text: str) -> str:
+        """The result message: an edit of the status, else a new one; retried while Slack still says the
+        just-uploaded file is not ready (``invalid_blocks``)."""
+        channel = job.origin.channel or ""
+        for delay in (*INVALID_BLOCKS_RETRY_S, None):
+            try:
+                if status_ts:
+                    await self.client.chat_update(channel=channel, ts=status_ts, blocks=blocks, text=text,
+                                                  metadata=ledger.metadata(job.id))
+                    return status_ts
+                posted = await self.client.chat_postMessage(channel=channel, thread_ts=job.origin.thread,
+                                                            blocks=blocks, text=text, metadata=ledger.metadata(job.id))
+                return str(posted["ts"])
+            except SlackApiError as err:
+                if err.response.get("error") != "invalid_blocks" or delay is None:
+                    raise
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def _post_audio(self, job: Job, result: Result, status_ts: str | None) -> str:
         origin = job.origin
         channel = origin.channel or ""
+        request_text = describe(job.request)
         response = await self.client.files_upload_v2(
-            channel=channel, thread_ts=origin.thread, content=result.data,
-            filename=result_filename(job.id, result.extension), title=title(job, result),
-            initial_comment=describe(job.request),
+            channel=channel, thread_ts=origin.thread, content=result.data, title=title(job, result),
+            filename=result_filename(job.id, result.extension),
+            initial_comment=None if status_ts else request_text,  # the status above already shows it
         )
         file: dict[str, Any] = response.get("file") or {}
         file_id = str(file.get("id", ""))
         ts = share_ts(file, channel) or await self._wait_for_share(file_id, channel)
-        posted = await self.post_buttons(job, file_id, image=isinstance(result, ImageResult))
+        if status_ts:
+            blocks = result_blocks(request_text, ButtonState(job.id, file_id, channel), image_file=None, alt="")
+            await self._show(job, status_ts, blocks, request_text)
+            return ref(channel, ts or status_ts)
+        posted = await self.post_buttons(job, file_id, image=False)
         return ref(channel, ts or posted)
 
     async def post_buttons(self, job: Job, file_id: str, *, image: bool) -> str:
@@ -120,6 +171,9 @@ class SlackReply:
         return None
 
     async def fail(self, job: Job, error: StudioError) -> str | None:
+        """No result: the status message goes, and only the requester is told why."""
+        if self._status is not None:
+            await self._status.remove()
         origin = job.origin
         await tell(self.client, origin.channel, job.requester.user_id, escape(error.user_message),
                    thread=origin.thread, response_url=self.response_url)
@@ -156,17 +210,19 @@ class SlackHook:
         return SlackReply(self.workspaces.client(job.origin.workspace))
 
     async def reconcile(self, job: Job) -> str | None:
-        """The result's file share in the channel or thread, if it is there; its buttons are completed if the
-        post stopped between the upload and them."""
+        """The result if it is already there: an image's message (it carries the job id in its metadata), or
+        speech's file share, whose buttons are completed if the post stopped between the upload and them."""
         if job.state is not JobState.DONE:
             return None  # failures are ephemeral notes: nothing to find
         client = self.workspaces.client(job.origin.workspace)
         posted = await ledger.find_posted(client, job)
+        if job.kind != "speak":  # an unshared upload shown by an image block: the message is the result
+            return ref(job.origin.channel or "", posted.buttons_ts) if posted.buttons_ts else None
         if posted.file_ts is None:
             return None
         if posted.buttons_ts is None:
             try:
-                await SlackReply(client).post_buttons(job, posted.file_id or "", image=job.kind != "speak")
+                await SlackReply(client).post_buttons(job, posted.file_id or "", image=False)
             except Exception as exc:
                 raise ledger.classify(exc) from exc
         return ref(job.origin.channel or "", posted.file_ts)

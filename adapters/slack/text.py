@@ -69,3 +69,12 @@ def describe(request: Request) -> str:
         region = "Vary (region)" if request.mask is not None else "Edit"
         return f"{region}{aspect}: {quote(request.instruction)}"
     return quote(creative.describe(request))  # U, V, Upscale, Blend
+
+
+def plain_request(request: Request) -> str:
+    """The request in plain words for an image's alt text: never markup, and no word that could ping."""
+    for field in ("text", "prompt", "instruction"):
+        if isinstance(value := getattr(request, field, None), str):
+            inert = value.replace("<", "‹").replace(">", "›")[:500]
+            return _BROADCAST.sub(lambda m: f"@{_ZWSP}{m.group(1)}", inert)
+    return ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from core.settings import Settings
 from core.studio import Studio, open_studio
 from emulator.app import Emulator
 from tests.fakes.media import png as png
-from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, BOT_USER, SIGNING_SECRET, TEAM, FakeSlack, SlackSender
+from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, BOT_USER, SIGNING_SECRET, TEAM, FakeSlack, SlackSender, Upload
 from tests.settings import offline_settings
 
 CHANNEL = "C0GENERAL"
@@ -125,18 +126,41 @@ class Rig:
                    "api_app_id": "A0FAKE", "trigger_id": self._next("trig."), "view": view | {"state": state}}
         return await self.sender.interactive(payload)
 
-    async def buttons_under(self, upload_ts: str | None, channel: str = CHANNEL) -> dict[str, Any]:
-        """The buttons message posted right after a result, once the result is fully delivered."""
+    async def buttons_under(self, upload: Upload, channel: str = CHANNEL) -> dict[str, Any]:
+        """The message carrying a result's buttons (the result itself for an image), once fully delivered."""
 
         def find() -> dict[str, Any] | None:
-            messages = self.fake.channels.get(channel, [])
-            index = next((i for i, m in enumerate(messages) if m["ts"] == upload_ts), None)
-            if index is None:
-                return None
-            return next((m for m in messages[index + 1:] if m.get("blocks")), None)
+            for message in self.fake.channels.get(channel, []):
+                for block in message.get("blocks") or []:
+                    values = [e.get("value", "") for e in block.get("elements", []) if e.get("type") == "button"]
+                    if any(f'"file":"{upload.file_id}"' in v for v in values):
+                        return message
+            return None
 
         found: dict[str, Any] = await self.fake.wait_for(find)
         await self.delivered()  # and the journal knows the message, as it would long before anyone clicks
+        return found
+
+    @staticmethod
+    def labels(message: dict[str, Any]) -> list[str]:
+        """The button labels of a message's actions block."""
+        return [e["text"]["text"] for b in message.get("blocks") or [] if b["type"] == "actions"
+                for e in b["elements"]]
+
+    async def request_shown(self, upload: Upload, channel: str = CHANNEL) -> str:
+        """The request as the channel shows it with this result (once: in the result message's first block)."""
+        if upload.initial_comment:
+            return upload.initial_comment
+        message = await self.buttons_under(upload, channel)
+        return str(message["blocks"][0]["text"]["text"])
+
+    async def status_posts(self, count: int = 1) -> list[dict[str, Any]]:
+        """The status messages posted so far (they carry a Cancel button), at least ``count`` of them."""
+
+        def posts() -> list[dict[str, Any]]:
+            return [c.args for c in self.fake.calls_to("chat.postMessage") if "sb_cancel" in json.dumps(c.args)]
+
+        found: list[dict[str, Any]] = await self.fake.wait_for(lambda: len(posts()) >= count and posts())
         return found
 
     async def opened_view(self, count: int = 1) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from tests.fakes.slack import Upload
 async def _imagined(slack: Rig, prompt: str = "a lighthouse --aspect 4:3") -> tuple[Upload, dict[str, object]]:
     await slack.slash("/imagine", prompt)
     upload = await slack.fake.next_upload()
-    return upload, await slack.buttons_under(upload.ts)
+    return upload, await slack.buttons_under(upload)
 
 
 async def test_retry_makes_the_same_request_again_in_the_same_place(slack: Rig) -> None:
@@ -22,7 +22,7 @@ async def test_retry_makes_the_same_request_again_in_the_same_place(slack: Rig) 
     assert status == 200
     again = await slack.fake.next_upload(2)
     assert again.channel == CHANNEL and again.thread_ts is None
-    assert again.initial_comment == first.initial_comment
+    assert await slack.request_shown(again) == await slack.request_shown(first)
     original, retried = await slack.jobs()
     assert retried.request == original.request and retried.requester.user_id == BOB
 
@@ -82,7 +82,7 @@ async def test_a_workspace_admin_may_delete_anyones_result(slack: Rig) -> None:
 async def test_retry_of_a_speech_result_keeps_its_voice(slack: Rig) -> None:
     await slack.slash("/speak", "--voice Kore hello there")
     upload = await slack.fake.next_upload()
-    await slack.click("sb_retry", await slack.buttons_under(upload.ts))
+    await slack.click("sb_retry", await slack.buttons_under(upload))
     await slack.fake.next_upload(2)
     first, second = await slack.jobs()
     assert second.request == first.request and not isinstance(second.request, ImagineRequest)

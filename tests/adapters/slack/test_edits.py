@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-from adapters.slack.flow import WORKING
 from core.requests import EditRequest
 from tests.adapters.slack.conftest import ALICE, CHANNEL, Rig, image_of, png
 from tests.fakes.slack import BOT_TOKEN
@@ -17,12 +16,12 @@ async def test_a_mention_under_a_shared_image_edits_it_in_the_thread(slack: Rig)
 
     upload = await slack.fake.next_upload()
     assert upload.channel == CHANNEL and upload.thread_ts == photo["ts"]
-    assert upload.initial_comment == "Edit: make it night"
+    assert await slack.request_shown(upload) == "Edit: make it night"
     assert image_of(upload.content).format == "PNG"
     downloads = slack.fake.calls_to("download")
     assert [(c.args["file"], c.token) for c in downloads] == [(photo["files"][0]["id"], BOT_TOKEN)]
     assert slack.fake.calls_to("conversations.replies") == []  # the message event told us about the file
-    assert (await slack.fake.next_ephemeral())["text"] == WORKING
+    assert await slack.status_posts()  # a visible status, not an ephemeral
 
 
 async def test_without_the_message_event_the_parent_is_read_once_from_the_api(slack: Rig) -> None:
@@ -37,12 +36,12 @@ async def test_without_the_message_event_the_parent_is_read_once_from_the_api(sl
 async def test_edits_under_the_bots_own_results_chain_without_downloads_or_history(slack: Rig) -> None:
     await slack.slash("/imagine", "a lighthouse")
     first = await slack.fake.next_upload()
-    await slack.buttons_under(first.ts)
+    await slack.buttons_under(first)
 
     await slack.mention("make it night", thread_ts=first.ts)
     second = await slack.fake.next_upload(2)
     assert second.thread_ts == first.ts
-    await slack.buttons_under(second.ts)
+    await slack.buttons_under(second)
 
     await slack.mention("add a moon", thread_ts=first.ts)
     third = await slack.fake.next_upload(3)

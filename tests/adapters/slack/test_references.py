@@ -7,7 +7,6 @@ from io import BytesIO
 
 from PIL import Image
 
-from adapters.slack.flow import WORKING
 from adapters.slack.references import EXPIRED
 from core.requests import EditRequest, ImagineRequest
 from tests.adapters.slack.conftest import ALICE, BOB, CHANNEL, Rig, image_of, png
@@ -70,7 +69,7 @@ async def test_imagine_in_a_thread_with_an_image_offers_to_use_it(slack: Rig) ->
 
     await slack.click("sb_use_parent", offer_message)
     [answer] = await slack.fake.wait_for(lambda: slack.fake.responses)
-    assert answer["text"] == WORKING and answer["replace_original"] is True
+    assert answer["delete_original"] is True  # the question goes; the visible status takes over
     upload = await slack.fake.next_upload()
     assert upload.thread_ts == photo["ts"]
     [job] = await slack.jobs()
@@ -97,4 +96,4 @@ async def test_imagine_in_a_thread_without_an_image_just_draws(slack: Rig) -> No
     await slack.slash("/imagine", "a castle", thread_ts=parent["ts"])
     upload = await slack.fake.next_upload()
     assert upload.thread_ts == parent["ts"]
-    assert (await slack.fake.next_ephemeral())["text"] == WORKING
+    assert await slack.status_posts()  # a visible status, not an ephemeral

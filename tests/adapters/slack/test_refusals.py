@@ -42,11 +42,11 @@ async def test_a_safety_block_is_an_ephemeral_in_plain_words(tmp_path: Path, emu
 async def test_broadcast_mentions_in_a_prompt_never_go_live(slack: Rig) -> None:
     await slack.slash("/imagine", "<!channel> party for <@U0BOSS> and @here <!subteam^S1|@devs> & more")
     upload = await slack.fake.next_upload()
-    await slack.buttons_under(upload.ts)
+    await slack.buttons_under(upload)
     await slack.slash("/speak", "--voice nobody <!everyone> listen")  # the refusal echoes the voice
     await slack.fake.next_ephemeral()
     texts = slack.fake.posted_texts()
-    assert texts and not [t for t in texts if LIVE.search(t)]
+    assert texts and not [(LIVE.search(t), t) for t in texts if LIVE.search(t)]
     job = (await slack.jobs())[0]
     assert job.request.prompt == "@channel party for @U0BOSS and @here @devs & more"  # type: ignore[union-attr]
 

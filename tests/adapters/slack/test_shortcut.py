@@ -45,7 +45,7 @@ async def test_shortcut_on_a_message_without_an_image_says_so(slack: Rig) -> Non
 async def test_shortcut_on_the_bots_own_result_chains_from_it(slack: Rig) -> None:
     await slack.slash("/imagine", "a lighthouse")
     first = await slack.fake.next_upload()
-    await slack.buttons_under(first.ts)
+    await slack.buttons_under(first)
     message = next(m for m in slack.fake.channels[CHANNEL] if m["ts"] == first.ts)
     await slack.shortcut(message)
     await slack.submit_view((await slack.opened_view())["view"], "make it stormy")

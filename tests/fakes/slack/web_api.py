@@ -49,10 +49,12 @@ class Upload:
     channel: str | None = None
     thread_ts: str | None = None
     initial_comment: str | None = None
-    ts: str | None = None  # the message that shares it
+    ts: str | None = None  # the message that shares or shows it
+    completed_upload: bool = False  # files.completeUploadExternal done (shared or not)
 
     @property
     def completed(self) -> bool:
+        """Visible in a conversation: shared, or shown by an image block."""
         return self.ts is not None
 
 
@@ -64,6 +66,7 @@ class StoredFile:
     content: bytes
     user: str
     revoked: bool = False  # the download answers the sign-in page even with the token
+    ready_at: float = 0.0  # before this (loop time), an image block naming it is refused: invalid_blocks
 
     def info(self, base: str) -> dict[str, Any]:
         url = f"{base}files-pri/{TEAM}-{self.id}/{self.name}"
@@ -90,6 +93,7 @@ class FakeSlack(OAuthMethods):
     homes: dict[str, dict[str, Any]] = field(default_factory=dict)  # App Home views by user
     share_async: bool = False  # like real Slack: completeUploadExternal returns before the share exists
     outside: set[str] = field(default_factory=set)  # channels the bot is not a member of
+    file_ready_s: float = 0.0  # like real Slack: a fresh upload can't be shown in an image block at once
 
     def __post_init__(self) -> None:
         self._oauth_init()
@@ -266,8 +270,26 @@ class FakeSlack(OAuthMethods):
                 fields[key] = args[key]
         return self._add_message(channel, fields, args.get("thread_ts"))
 
+    def _image_files(self, args: dict[str, Any]) -> list[str] | None:
+        """The files image blocks show; None when one is unknown or not ready yet (Slack: invalid_blocks)."""
+        ids = [b["slack_file"]["id"] for b in args.get("blocks") or [] if b.get("type") == "image" and
+               "slack_file" in b]
+        now = asyncio.get_running_loop().time()
+        if any(i not in self.files or self.files[i].ready_at > now for i in ids):
+            return None
+        return ids
+
+    def _shown(self, msg: dict[str, Any], ids: list[str]) -> None:
+        for upload in self.uploads:
+            if upload.file_id in ids:
+                upload.channel, upload.thread_ts, upload.ts = msg["channel"], msg.get("thread_ts"), msg["ts"]
+
     def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        ids = self._image_files(args)
+        if ids is None:
+            return {"ok": False, "error": "invalid_blocks"}
         msg = self._bot_message(args)
+        self._shown(msg, ids)
         return {"ok": True, "channel": msg["channel"], "ts": msg["ts"], "message": msg}
 
     def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -278,7 +300,11 @@ class FakeSlack(OAuthMethods):
         msg = self._find(args.get("channel", ""), args.get("ts", ""))
         if msg is None:
             return {"ok": False, "error": "message_not_found"}
-        msg.update({k: v for k, v in args.items() if k in ("text", "blocks")})
+        ids = self._image_files(args)
+        if ids is None:
+            return {"ok": False, "error": "invalid_blocks"}
+        msg.update({k: v for k, v in args.items() if k in ("text", "blocks", "metadata")})
+        self._shown(msg, ids)
         return {"ok": True, "channel": args["channel"], "ts": args["ts"], "text": msg.get("text", "")}
 
     def _m_chat_delete(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -304,7 +330,9 @@ class FakeSlack(OAuthMethods):
             upload.thread_ts = args.get("thread_ts")
             upload.initial_comment = args.get("initial_comment")
             mimetype = _mimetype(upload.filename)
-            stored = StoredFile(upload.file_id, upload.filename, mimetype, upload.content, BOT_USER)
+            stored = StoredFile(upload.file_id, upload.filename, mimetype, upload.content, BOT_USER,
+                                ready_at=asyncio.get_running_loop().time() + self.file_ready_s)
+            upload.completed_upload = True
             self.files[stored.id] = stored
             info = stored.info(self.base)
             if upload.channel and upload.ts is None:  # completing it again shares nothing new
