@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from adapters.slack.flow import WORKING, Flow, dedupe_key, origin_of, requester_of
+from adapters.slack.flow import Flow, dedupe_key, origin_of, requester_of
 from adapters.slack.sources import files_of
 from adapters.slack.text import escape, plain
 from core.errors import StudioError
@@ -47,5 +47,4 @@ class Blends:
                                names=tuple(f.name for f in files),
                                parents=tuple(Parent(s.parent_id) for s in sources if s.parent_id))
         key = dedupe_key("blend", f"{origin.channel}:{ts}:{shortcut.get('trigger_id', '')}")
-        if await self.flow.submit(request, requester_of(shortcut["user"]), origin, key=key):
-            await self.flow.tell(origin, user, WORKING)
+        await self.flow.submit(request, requester_of(shortcut["user"]), origin, key=key)

@@ -24,6 +24,8 @@ from pydantic import SecretStr
 from adapters.slack import SlackAdapter, build
 from core.jobs.model import Job
 from core.providers.base import Provider
+from core.providers.offline import OfflineProvider
+from core.requests import ImagineRequest
 from core.settings import Settings
 from core.studio import Studio, open_studio
 from emulator.app import Emulator
@@ -180,6 +182,20 @@ class Rig:
                 if all(j.state.terminal and j.delivery.final for j in jobs):
                     return jobs
                 await asyncio.sleep(0.02)
+
+
+class HeldProvider(OfflineProvider):
+    """Offline images that wait at a gate, so a test can see queue positions and cancel mid-generation."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.started = 0
+
+    async def imagine(self, request: ImagineRequest, *, seed: int | None = None) -> bytes:
+        self.started += 1
+        await self.gate.wait()
+        return await super().imagine(request, seed=seed)
 
 
 @asynccontextmanager

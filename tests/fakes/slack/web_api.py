@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,8 @@ class Call:
     method: str
     args: dict[str, Any]
     token: str | None
+    at: float = field(default_factory=time.monotonic)
+    error: str | None = None  # what the fake answered, when it refused
 
 
 @dataclass
@@ -248,6 +251,7 @@ class FakeSlack(OAuthMethods):
         else:
             handler = getattr(self, "_m_" + method.replace(".", "_"), None)
             body = {"ok": False, "error": "unknown_method"} if handler is None else handler(args)
+        self.calls[-1].error = None if body.get("ok") else str(body.get("error"))
         await self._notify()
         return web.json_response(body)
 
