@@ -41,8 +41,15 @@ class TimedSlack(FakeSlack):  # type: ignore[misc]
     def _m_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
         answer: dict[str, Any] = super()._m_files_completeUploadExternal(args)
         channel = str(args.get("channel_id") or args.get("channel") or "")
-        self.shared_at.setdefault(channel, time.monotonic())
+        if channel:  # speech: the shared file is the result
+            self.shared_at.setdefault(channel, time.monotonic())
         return answer
+
+    def _shown(self, msg: dict[str, Any], ids: list[str]) -> None:
+        """An image: the result is visible once a message shows the (unshared) upload in an image block."""
+        super()._shown(msg, ids)
+        if ids:
+            self.shared_at.setdefault(str(msg["channel"]), time.monotonic())
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The App Home tab: a member's recent results and a short how-to, published when they open it."""
+"""The App Home tab: a short how-to, today's usage against the member's limits, and their recent results."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from adapters.slack.blocks import Block
 from adapters.slack.flow import Flow
 from adapters.slack.reply import PLATFORM
 from adapters.slack.text import describe
+from core.community.service import Allowance
 from core.jobs.model import Job, JobState
+from core.requests import Requester
 
 log = logging.getLogger(__name__)
 
 RECENT = 10
-_SCAN = 200  # journal rows looked at per open: a member's last results, not the workspace's history
 _ICON = {"speak": ":speaking_head_in_silhouette:", "imagine": ":frame_with_picture:", "edit": ":art:"}
 _STATE = {JobState.QUEUED: "waiting", JobState.RUNNING: "in progress", JobState.FAILED: "failed",
           JobState.CANCELLED: "cancelled"}
@@ -42,11 +43,24 @@ def _entry(job: Job) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
 
 
-def home_view(jobs: list[Job]) -> dict[str, Any]:
+def usage_line(allowance: Allowance) -> str:
+    """Today's use against the member's limits, in one line."""
+    left = "no daily limit" if allowance.requests_left is None else f"{allowance.requests_left} left today"
+    cost = "" if allowance.cost_left is None else f", ${allowance.cost_left:.2f} of budget left"
+    minute = "" if allowance.per_minute is None else f" · up to {allowance.per_minute} a minute"
+    reset = f"<!date^{int(allowance.resets_at)}^{{time}}|midnight UTC>"
+    return (f":bar_chart: *Today:* {allowance.requests} request{'s' if allowance.requests != 1 else ''} "
+            f"({left}{cost}){minute} · resets at {reset}")
+
+
+def home_view(jobs: list[Job], allowance: Allowance | None = None) -> dict[str, Any]:
     blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": "Studiobot"}},
-                           {"type": "section", "text": {"type": "mrkdwn", "text": HOW_TO}},
-                           {"type": "divider"},
-                           {"type": "header", "text": {"type": "plain_text", "text": "Your recent results"}}]
+                           {"type": "section", "text": {"type": "mrkdwn", "text": HOW_TO}}]
+    if allowance is not None:
+        blocks.append({"type": "section", "block_id": "sb_usage",
+                       "text": {"type": "mrkdwn", "text": usage_line(allowance)}})
+    blocks += [{"type": "divider"},
+               {"type": "header", "text": {"type": "plain_text", "text": "Your recent results"}}]
     if jobs:
         blocks += [_entry(job) for job in jobs]
     else:
@@ -62,15 +76,17 @@ class Home:
         app.event("app_home_opened")(self.on_home_opened)
 
     async def recent_for(self, team: str | None, user: str) -> list[Job]:
-        jobs = await self.flow.studio.recent(PLATFORM, limit=_SCAN)
-        mine = [j for j in jobs if j.requester.user_id == user and j.origin.workspace in (team, None)]
-        return list(reversed(mine))[:RECENT]  # newest first
+        page = await self.flow.studio.members.history(PLATFORM, user, per_page=RECENT, workspace=team)
+        return list(page.jobs)  # newest first
 
     async def on_home_opened(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         if event.get("tab") != "home":
             return
         user, team = str(event.get("user", "")), body.get("team_id")
-        view = home_view(await self.recent_for(team, user))
+        studio = self.flow.studio
+        admin = await self.flow.is_admin(team, user)  # admins are exempt: no limits to show
+        allowance = await studio.community.allowance(Requester(PLATFORM, user, admin=admin), team)
+        view = home_view(await self.recent_for(team, user), allowance)
         try:
             await self.flow.client(team).views_publish(user_id=user, view=view)
         except SlackApiError as err:

@@ -73,9 +73,12 @@ async def test_the_home_tab_shows_my_recent_results_and_a_how_to(slack: Rig) -> 
     assert home["type"] == "home"
     text = json.dumps(home["blocks"])
     assert "How to use Studiobot" in text and "/speak help" in text
-    entries = [b["text"]["text"] for b in home["blocks"] if "<!date^" in b.get("text", {}).get("text", "")]
+    entries = [b["text"]["text"] for b in home["blocks"] if "<!date^" in b.get("text", {}).get("text", "")
+               and b.get("block_id") != "sb_usage"]
     assert len(entries) == 1 and "a red kite @\u200bchannel" in entries[0] and "<#C0GENERAL>" in entries[0]
     assert "bob" not in text  # only the member's own results
+    [usage] = [b["text"]["text"] for b in home["blocks"] if b.get("block_id") == "sb_usage"]
+    assert usage.startswith(":bar_chart: *Today:* 1 request (")
     [call] = slack.fake.calls_to("views.publish")
     assert call.args["user_id"] == ALICE
 
