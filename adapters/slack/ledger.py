@@ -24,12 +24,13 @@ from core.jobs.delivery import DeliveryRefused, DeliveryRetry
 from core.jobs.model import Job
 
 RESULT_EVENT = "studiobot_result"
+STATUS_EVENT = "studiobot_status"  # a live status message, before it becomes the result
 HISTORY_LIMIT = 50
 RETRY_CODES = {"ratelimited", "internal_error", "fatal_error", "request_timeout", "service_unavailable"}
 
 
-def metadata(job_id: str) -> dict[str, Any]:
-    return {"event_type": RESULT_EVENT, "event_payload": {"job_id": job_id}}
+def metadata(job_id: str, event: str = RESULT_EVENT) -> dict[str, Any]:
+    return {"event_type": event, "event_payload": {"job_id": job_id}}
 
 
 def result_filename(job_id: str, extension: str) -> str:
@@ -51,6 +52,7 @@ class Posted:
     file_ts: str | None = None
     file_id: str | None = None
     buttons_ts: str | None = None
+    status_ts: str | None = None  # a status message that never became the result (a stop mid-post)
 
 
 async def find_posted(client: AsyncWebClient, job: Job) -> Posted:
@@ -64,15 +66,18 @@ async def find_posted(client: AsyncWebClient, job: Job) -> Posted:
                                                       include_all_metadata=True)
     except Exception as exc:
         raise classify(exc) from exc
-    file_ts = file_id = buttons_ts = None
+    file_ts = file_id = buttons_ts = status_ts = None
     for message in resp.get("messages") or []:
         for file in message.get("files") or []:
             if job_id_from_filename(str(file.get("name", ""))) == job.id:
                 file_ts, file_id = str(message["ts"]), str(file.get("id", ""))
         meta = message.get("metadata") or {}
-        if meta.get("event_type") == RESULT_EVENT and (meta.get("event_payload") or {}).get("job_id") == job.id:
-            buttons_ts = str(message["ts"])
-    return Posted(file_ts, file_id, buttons_ts)
+        if (meta.get("event_payload") or {}).get("job_id") == job.id:
+            if meta.get("event_type") == RESULT_EVENT:
+                buttons_ts = str(message["ts"])
+            elif meta.get("event_type") == STATUS_EVENT:
+                status_ts = str(message["ts"])
+    return Posted(file_ts, file_id, buttons_ts, status_ts)
 
 
 def classify(exc: BaseException) -> Exception:

@@ -111,18 +111,23 @@ class SlackReply:
         request_text = describe(job.request)
         blocks = result_blocks(request_text, ButtonState(job.id, file_id, channel), image_file=file_id,
                                alt=plain_request(job.request))
-        return ref(channel, await self._show(job, status_ts, blocks, request_text))
+        return ref(channel, await self.show(job, status_ts, blocks, request_text))
 
-    async def _show(self, job: Job, status_ts: str | None, blocks: list[dict[str, Any]], text: str) -> str:
+    async def show(self, job: Job, status_ts: str | None, blocks: list[dict[str, Any]], text: str) -> str:
         """The result message: an edit of the status, else a new one; retried while Slack still says the
         just-uploaded file is not ready (``invalid_blocks``)."""
         channel = job.origin.channel or ""
         for delay in (*INVALID_BLOCKS_RETRY_S, None):
             try:
                 if status_ts:
-                    await self.client.chat_update(channel=channel, ts=status_ts, blocks=blocks, text=text,
-                                                  metadata=ledger.metadata(job.id))
-                    return status_ts
+                    try:
+                        await self.client.chat_update(channel=channel, ts=status_ts, blocks=blocks, text=text,
+                                                      metadata=ledger.metadata(job.id))
+                        return status_ts
+                    except SlackApiError as err:
+                        if err.response.get("error") != "message_not_found":
+                            raise
+                        status_ts = None  # reconcile removed it (a retry): a new message instead
                 posted = await self.client.chat_postMessage(channel=channel, thread_ts=job.origin.thread,
                                                             blocks=blocks, text=text, metadata=ledger.metadata(job.id))
                 return str(posted["ts"])
@@ -146,7 +151,7 @@ class SlackReply:
         ts = share_ts(file, channel) or await self._wait_for_share(file_id, channel)
         if status_ts:
             blocks = result_blocks(request_text, ButtonState(job.id, file_id, channel), image_file=None, alt="")
-            await self._show(job, status_ts, blocks, request_text)
+            await self.show(job, status_ts, blocks, request_text)
             return ref(channel, ts or status_ts)
         posted = await self.post_buttons(job, file_id, image=False)
         return ref(channel, ts or posted)
@@ -178,6 +183,14 @@ class SlackReply:
         await tell(self.client, origin.channel, job.requester.user_id, escape(error.user_message),
                    thread=origin.thread, response_url=self.response_url)
         return None
+
+
+async def _remove(client: AsyncWebClient, channel: str, ts: str | None) -> None:
+    if ts:
+        try:
+            await client.chat_delete(channel=channel, ts=ts)
+        except SlackApiError as err:
+            log.info("could not remove a stale status message: %s", err.response.get("error"))
 
 
 def _upload_failed(code: str) -> str:
@@ -216,13 +229,24 @@ class SlackHook:
             return None  # failures are ephemeral notes: nothing to find
         client = self.workspaces.client(job.origin.workspace)
         posted = await ledger.find_posted(client, job)
-        if job.kind != "speak":  # an unshared upload shown by an image block: the message is the result
-            return ref(job.origin.channel or "", posted.buttons_ts) if posted.buttons_ts else None
-        if posted.file_ts is None:
-            return None
-        if posted.buttons_ts is None:
-            try:
-                await SlackReply(client).post_buttons(job, posted.file_id or "", image=False)
-            except Exception as exc:
-                raise ledger.classify(exc) from exc
-        return ref(job.origin.channel or "", posted.file_ts)
+        channel = job.origin.channel or ""
+        try:
+            if job.kind != "speak":  # an unshared upload shown by an image block: the message is the result
+                if posted.buttons_ts:
+                    return ref(channel, posted.buttons_ts)
+                await _remove(client, channel, posted.status_ts)  # a stale "generating…": posted anew
+                return None
+            if posted.file_ts is None:
+                await _remove(client, channel, posted.status_ts)
+                return None
+            if posted.buttons_ts is None:
+                reply = SlackReply(client)
+                if posted.status_ts:  # the status above the file becomes the request and its buttons
+                    blocks = result_blocks(describe(job.request), ButtonState(job.id, posted.file_id or "", channel),
+                                           image_file=None, alt="")
+                    await reply.show(job, posted.status_ts, blocks, describe(job.request))
+                else:
+                    await reply.post_buttons(job, posted.file_id or "", image=False)
+        except Exception as exc:
+            raise ledger.classify(exc) from exc
+        return ref(channel, posted.file_ts)

@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import status_blocks
+from adapters.slack.ledger import STATUS_EVENT, metadata
 from core.jobs.model import JobState, Progress
 
 log = logging.getLogger(__name__)
@@ -43,9 +44,10 @@ class Status:
                 return
             blocks = status_blocks(request_text, progress_line(progress), job_id)
             text = f"{request_text} — {progress_line(progress)}"
-            if self.ts is None:
+            if self.ts is None:  # the job id in its metadata lets reconcile find it after a stop mid-post
                 posted = await self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread,
-                                                            blocks=blocks, text=text)
+                                                            blocks=blocks, text=text,
+                                                            metadata=metadata(job_id, STATUS_EVENT))
                 self.ts = str(posted["ts"])
             else:
                 await self.client.chat_update(channel=self.channel, ts=self.ts, blocks=blocks, text=text)

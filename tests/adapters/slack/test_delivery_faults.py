@@ -11,14 +11,16 @@ from adapters.slack.ledger import RESULT_EVENT
 from core.jobs.model import Delivery, Job
 from tests.adapters.slack.conftest import CHANNEL, Rig
 
+# The live status message is edited into the result (chat.update): an image shown by an image block with its
+# buttons; speech's status keeps the buttons and the file is shared under it.
 FAULTS: dict[str, tuple[str, str, str, dict[str, Any]]] = {
     "500 on completing the upload": ("status", "POST", r"files\.completeUploadExternal", {"status": 500}),
     "429 on asking for an upload URL": ("status", "*", r"files\.getUploadURLExternal",
                                         {"status": 429, "retry_after": 1}),
     "dropped before the bytes were stored": ("drop_before", "POST", r"^/upload/", {}),
-    "dropped after Slack shared the file": ("drop_after", "POST", r"files\.completeUploadExternal", {}),
-    "dropped after the buttons were posted": ("drop_after", "POST", r"chat\.postMessage", {}),
-    "500 on the buttons": ("status", "POST", r"chat\.postMessage", {"status": 500}),
+    "dropped after Slack stored the file": ("drop_after", "POST", r"files\.completeUploadExternal", {}),
+    "dropped after the result was shown": ("drop_after", "POST", r"chat\.update", {}),
+    "500 on showing the result": ("status", "POST", r"chat\.update", {"status": 500}),
 }
 
 
@@ -40,17 +42,24 @@ def results_in(rig: Rig, job_id: str) -> tuple[list[dict[str, Any]], list[dict[s
     return files, buttons
 
 
+@pytest.mark.parametrize("command", ["/imagine", "/speak"])
 @pytest.mark.parametrize("fault", list(FAULTS), ids=list(FAULTS))
-async def test_one_fault_on_the_result_post_still_gives_exactly_one_result(slack: Rig, fault: str) -> None:
+async def test_one_fault_on_the_result_post_still_gives_exactly_one_result(slack: Rig, fault: str,
+                                                                           command: str) -> None:
     kind, method, path, options = FAULTS[fault]
     armed = slack.fake.faults.arm(kind, method, path, **options)
-    await slack.slash("/imagine", "a lighthouse")
+    await slack.slash(command, "a lighthouse")
     [job] = await settled(slack)
     assert armed.hits == 1
     assert job.delivery is Delivery.DELIVERED
     files, buttons = results_in(slack, job.id)
-    assert len(files) == 1 and len(buttons) == 1
-    assert job.delivered_ref == f"{CHANNEL}:{files[0]['ts']}"
+    assert len(buttons) == 1
+    if command == "/imagine":  # one message: the image (an unshared upload) and its buttons
+        assert files == [] and [b["type"] for b in buttons[0]["blocks"]] == ["section", "image", "actions"]
+        assert job.delivered_ref == f"{CHANNEL}:{buttons[0]['ts']}"
+    else:
+        assert len(files) == 1 and job.delivered_ref == f"{CHANNEL}:{files[0]['ts']}"
+    assert not [m for m in slack.fake.channels[CHANNEL] if "sb_cancel" in str(m.get("blocks"))]  # no stale status
     assert slack.fake.ephemerals == []  # no "Slack wouldn't let me post it" beside the result
     outcomes = [a[0] for a in await slack.studio.journal.attempts_of(job.id)]
     assert outcomes[-1] in ("posted", "reconciled")
