@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import AsyncIterator
@@ -100,3 +101,33 @@ async def test_a_freshly_uploaded_image_refused_as_invalid_blocks_is_shown_on_re
     assert shown[0].error == "invalid_blocks" and shown[-1].error is None
     result = await slack.buttons_under(upload)
     assert result["blocks"][1]["slack_file"] == {"id": upload.file_id}
+
+
+async def test_progress_is_coalesced_to_a_few_spaced_edits_per_message(tmp_path: Path) -> None:
+    provider = HeldProvider()
+    async with running(tmp_path, provider=provider, image_workers=1, progress_interval_s=0.4) as slack:
+        prompts = [f"fox number {n}" for n in range(8)]
+        for prompt in prompts:
+            await slack.slash("/imagine", prompt)
+        last = await status_of(slack, prompts[-1])
+        provider.gate.set()
+        await slack.fake.next_upload(len(prompts))
+        await slack.delivered()
+        per_message: dict[str, list[tuple[float, str]]] = {}
+        for call in slack.fake.calls:
+            line = [e["text"] for b in call.args.get("blocks") or [] if b.get("block_id") == "sb_status"
+                    for e in b["elements"]]
+            if not line or call.error:
+                continue
+            ts = call.args.get("ts") or next(m["ts"] for m in slack.fake.channels[CHANNEL]
+                                             if m.get("metadata", {}).get("event_payload") ==
+                                             call.args["metadata"]["event_payload"])
+            per_message.setdefault(ts, []).append((call.at, line[0]))
+    assert len(per_message) == len(prompts) and last["ts"] in per_message
+    for edits in per_message.values():
+        assert len(edits) <= 3  # whatever the queue depth: a position or two, then "generating"
+        gaps = [b[0] - a[0] for a, b in itertools.pairwise(edits)]
+        assert all(gap >= 0.35 for gap in gaps), gaps  # at most one edit per message every interval
+        positions = [int(m[1]) for _, line in edits if (m := re.search(r"#(\d+) in line", line))]
+        assert positions == sorted(positions, reverse=True)
+    print(f"\nprogress calls for {len(prompts)} queued jobs: {sum(map(len, per_message.values()))}")
