@@ -35,6 +35,8 @@ class Settings(BaseSettings):
 
     # Jobs and storage
     data_dir: Path = Field(default_factory=_default_data_dir)
+    # postgresql://user:pass@host/db: the journal and community tables in PostgreSQL instead of data_dir's SQLite
+    database_url: SecretStr | None = None
     speech_workers: int = Field(2, ge=1, le=1024)
     image_workers: int = Field(2, ge=1, le=1024)
     max_queue: int = Field(200, ge=1)
@@ -117,6 +119,11 @@ class Settings(BaseSettings):
         return int(self.max_input_mb * 1024 * 1024)
 
     @property
+    def database_url_value(self) -> str | None:
+        """The PostgreSQL URL when one is set (it may hold a password, so it is kept as a secret)."""
+        return self.database_url.get_secret_value() or None if self.database_url is not None else None
+
+    @property
     def journal_path(self) -> Path:
         return self.data_dir / "journal.sqlite3"
 
@@ -131,5 +138,5 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """Every configured secret value, for redaction."""
         values = [self.gemini_api_key, self.discord_token, self.slack_bot_token, self.slack_app_token,
-                  self.slack_signing_secret, self.slack_client_secret, self.playground_token]
+                  self.slack_signing_secret, self.slack_client_secret, self.playground_token, self.database_url]
         return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]

@@ -13,12 +13,13 @@ from pathlib import Path
 from core.community.costs import metering
 from core.community.members import HistoryPage, Members
 from core.community.service import LOCAL_PLATFORMS, Community
-from core.community.store import CommunityStore, SqliteCommunityStore
+from core.community.store import SqlCommunityStore
+from core.db import open_database
 from core.errors import InputError, ProviderUnavailable, StudioError, restore_error
 from core.jobs import retention
 from core.jobs.delivery import DeliveryHook, Reply
 from core.jobs.files import BlobStore, ResultStore
-from core.jobs.journal import Journal, SqliteJournal
+from core.jobs.journal import Journal, SqlJournal
 from core.jobs.model import Job, JobState, Progress, new_job_id
 from core.jobs.queue import InProcessQueue, JobQueue
 from core.jobs.runner import JobRunner
@@ -299,13 +300,14 @@ async def open_studio(settings: Settings, *, provider: Provider | None = None,
     """Build the studio from settings, start its workers, and close everything on the way out."""
     provider = provider or make_provider(settings)
     blobs = BlobStore(settings.blobs_dir)
-    journal = SqliteJournal(settings.journal_path, blobs)
-    await journal.open()
-    store: CommunityStore = SqliteCommunityStore(settings.journal_path)
+    db = open_database(settings.database_url_value, settings.journal_path)
+    await db.open()
+    journal, store = SqlJournal(db, blobs), SqlCommunityStore(db)
     try:
-        await store.open()
+        await journal.upgrade()
+        await store.upgrade()
     except BaseException:
-        await journal.close()
+        await db.close()
         raise
     studio = Studio(provider, journal, InProcessQueue(settings.max_queue), ResultStore(settings.results_dir),
                     {"speech": settings.speech_workers, "image": settings.image_workers},
@@ -321,8 +323,7 @@ async def open_studio(settings: Settings, *, provider: Provider | None = None,
         yield studio
     finally:
         await studio.stop()
-        await store.close()
-        await journal.close()
+        await db.close()
         await provider.aclose()
 
 

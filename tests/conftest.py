@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+import secrets
+from collections.abc import AsyncIterator, Iterator
 
+import psycopg
 import pytest
 
 from emulator.app import Emulator
+from tests.postgres import Cluster, running_cluster
 
 
 @pytest.fixture
@@ -21,3 +24,24 @@ async def emulator(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Emulator]:
     await emu.start()
     yield emu
     await emu.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Cluster]:
+    """One throwaway PostgreSQL server for the session; absent binaries skip, except under CI."""
+    try:
+        with running_cluster() as cluster:
+            yield cluster
+    except FileNotFoundError as err:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL tests must run under CI: {err}")
+        pytest.skip(f"PostgreSQL tests need the server: {err}")
+
+
+@pytest.fixture
+async def postgres_url(postgres_cluster: Cluster) -> str:
+    """A fresh, empty database on the session's server, so tests never see each other's rows."""
+    name = f"t_{secrets.token_hex(6)}"
+    async with await psycopg.AsyncConnection.connect(postgres_cluster.url(), autocommit=True) as conn:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    return postgres_cluster.url(name)

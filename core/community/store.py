@@ -1,29 +1,26 @@
 """Where community data lives: two tables beside ``jobs`` in the journal database.
 
-``CommunityStore`` is the interface; ``SqliteCommunityStore`` opens its own connection to the journal
-file (WAL lets it share with the journal's). The SQL is plain (no JSON functions, no upserts beyond
-``ON CONFLICT``), so a PostgreSQL store is the same statements with ``%s`` marks. Quota checks and the
-ledger insert happen in one ``BEGIN IMMEDIATE`` transaction, so two processes cannot both take the
-last request of a window.
+``CommunityStore`` is the interface; ``SqlCommunityStore`` keeps it in the journal's database (``core.db``:
+SQLite embedded, PostgreSQL when scaled out) with SQL both accept. Quota checks and the ledger insert happen
+in one exclusive transaction (SQLite's ``BEGIN IMMEDIATE``, a PostgreSQL advisory lock), so two processes
+cannot both take the last request of a window.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
-import aiosqlite
+from core.db import Database, Executor, Row
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS server_settings (
     platform   TEXT NOT NULL,
     workspace  TEXT NOT NULL,
     data       TEXT NOT NULL,
-    updated_at REAL NOT NULL,
+    updated_at DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (platform, workspace)
 );
 CREATE TABLE IF NOT EXISTS usage (
@@ -33,16 +30,17 @@ CREATE TABLE IF NOT EXISTS usage (
     user_id       TEXT NOT NULL,
     kind          TEXT NOT NULL,
     units         INTEGER NOT NULL DEFAULT 1,
-    created_at    REAL NOT NULL,
+    created_at    DOUBLE PRECISION NOT NULL,
     model         TEXT,
     input_tokens  INTEGER NOT NULL DEFAULT 0,
     output_tokens INTEGER NOT NULL DEFAULT 0,
-    cost_usd      REAL NOT NULL DEFAULT 0
+    cost_usd      DOUBLE PRECISION NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS usage_by_user ON usage(platform, user_id, created_at);
 CREATE INDEX IF NOT EXISTS usage_by_server ON usage(platform, workspace, created_at);
 CREATE INDEX IF NOT EXISTS usage_by_time ON usage(created_at);
 """
+NO_LIMIT = 2**62  # LIMIT takes a number in both dialects
 GROUPS = ("platform", "workspace", "user_id", "kind")  # what usage may be grouped and filtered by
 
 
@@ -89,8 +87,7 @@ class UsageLine:
 
 
 class CommunityStore(Protocol):
-    async def open(self) -> None: ...
-    async def close(self) -> None: ...
+    async def upgrade(self) -> None: ...
     async def get_settings(self, platform: str, workspace: str) -> str | None: ...
     async def put_settings(self, platform: str, workspace: str, data: str) -> None: ...
     async def admit(self, row: LedgerRow, windows: Sequence[Window]) -> Breach | None: ...
@@ -104,47 +101,23 @@ class CommunityStore(Protocol):
     async def delete(self, job_ids: Sequence[str]) -> None: ...
 
 
-class SqliteCommunityStore:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._db: aiosqlite.Connection | None = None
-        self._lock = asyncio.Lock()
+class SqlCommunityStore:
+    """Shares the journal's open database; the studio opens and closes it."""
 
-    async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = await aiosqlite.connect(self.path, timeout=10, isolation_level=None)  # explicit transactions
-        self._db.row_factory = aiosqlite.Row
-        try:
-            await self._db.execute("PRAGMA journal_mode=WAL")
-            await self._db.execute("PRAGMA synchronous=NORMAL")
-            await self._db.executescript(TABLES)
-        except BaseException:
-            await self.close()
-            raise
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
-    async def close(self) -> None:
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
+    async def upgrade(self) -> None:
+        await self.db.script(TABLES)
 
-    @property
-    def db(self) -> aiosqlite.Connection:
-        if self._db is None:
-            raise RuntimeError("community store is not open")
-        return self._db
+    async def _one(self, sql: str, params: tuple[Any, ...], tx: Executor | None = None) -> Row | None:
+        return await (tx or self.db).fetch_one(sql, params)
 
-    async def _one(self, sql: str, params: tuple[Any, ...]) -> aiosqlite.Row | None:
-        async with self.db.execute(sql, params) as cursor:
-            row: aiosqlite.Row | None = await cursor.fetchone()
-            return row
-
-    async def _all(self, sql: str, params: tuple[Any, ...]) -> list[aiosqlite.Row]:
-        async with self.db.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+    async def _all(self, sql: str, params: tuple[Any, ...], tx: Executor | None = None) -> list[Row]:
+        return await (tx or self.db).fetch_all(sql, params)
 
     async def _write(self, sql: str, params: tuple[Any, ...]) -> None:
-        async with self._lock:
-            await self.db.execute(sql, params)
+        await self.db.execute(sql, params)
 
     async def get_settings(self, platform: str, workspace: str) -> str | None:
         row = await self._one("SELECT data FROM server_settings WHERE platform = ? AND workspace = ?",
@@ -158,35 +131,28 @@ class SqliteCommunityStore:
             (platform, workspace, data, time.time()))
 
     async def admit(self, row: LedgerRow, windows: Sequence[Window]) -> Breach | None:
-        async with self._lock:
-            await self.db.execute("BEGIN IMMEDIATE")
-            try:
-                for window in windows:
-                    breach = await self._check(row, window)
-                    if breach is not None:
-                        await self.db.execute("ROLLBACK")
-                        return breach
-                await self.db.execute(
-                    "INSERT INTO usage (job_id, platform, workspace, user_id, kind, units, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (row.job_id, row.platform, row.workspace, row.user_id, row.kind, row.units, row.created_at))
-                await self.db.execute("COMMIT")
-            except BaseException:
-                await self.db.execute("ROLLBACK")
-                raise
+        async with self.db.transaction(exclusive=True) as tx:
+            for window in windows:
+                breach = await self._check(row, window, tx)
+                if breach is not None:
+                    return breach  # nothing was written: leaving the transaction commits nothing
+            await tx.execute(
+                "INSERT INTO usage (job_id, platform, workspace, user_id, kind, units, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (row.job_id, row.platform, row.workspace, row.user_id, row.kind, row.units, row.created_at))
         return None
 
-    async def _check(self, row: LedgerRow, window: Window) -> Breach | None:
+    async def _check(self, row: LedgerRow, window: Window, tx: Executor) -> Breach | None:
         column, value = ("user_id", row.user_id) if window.scope == "user" else ("workspace", row.workspace)
         where = f"platform = ? AND {column} = ? AND created_at > ?"
         params = (row.platform, value, window.since)
         if window.measure == "cost":
             found = await self._one(f"SELECT COALESCE(SUM(cost_usd), 0) AS used FROM usage WHERE {where}",  # noqa: S608
-                                    params)
+                                    params, tx)
             used = float(found["used"]) if found else 0.0
             return Breach(window, used, ()) if used >= window.limit else None
         rows = await self._all(f"SELECT created_at, units FROM usage WHERE {where} ORDER BY created_at",  # noqa: S608
-                               params)
+                               params, tx)
         times = tuple(float(r["created_at"]) for r in rows for _ in range(int(r["units"])))
         if len(times) + row.units <= window.limit or not row.units:
             return None
@@ -221,17 +187,16 @@ class SqliteCommunityStore:
     async def job_ids(self, platform: str, user_id: str, *, limit: int | None = None,
                       offset: int = 0, workspace: str | None = None) -> list[str]:
         rows = await self._all(
-            "SELECT job_id FROM usage WHERE platform = ? AND user_id = ? AND (? IS NULL OR workspace = ?)"
+            "SELECT job_id FROM usage WHERE platform = ? AND user_id = ? AND (CAST(? AS TEXT) IS NULL OR workspace = ?)"
             " ORDER BY created_at DESC LIMIT ? OFFSET ?",
-            (platform, user_id, workspace, workspace, -1 if limit is None else limit, offset))
+            (platform, user_id, workspace, workspace, NO_LIMIT if limit is None else limit, offset))
         return [str(r["job_id"]) for r in rows]
 
     async def count_jobs(self, platform: str, user_id: str, *, workspace: str | None = None) -> int:
         row = await self._one(
-            "SELECT COUNT(*) AS n FROM usage WHERE platform = ? AND user_id = ? AND (? IS NULL OR workspace = ?)",
+            "SELECT COUNT(*) AS n FROM usage WHERE platform = ? AND user_id = ? AND (CAST(? AS TEXT) IS NULL OR workspace = ?)",
             (platform, user_id, workspace, workspace))
         return int(row["n"]) if row else 0
 
     async def delete(self, job_ids: Sequence[str]) -> None:
-        async with self._lock:
-            await self.db.executemany("DELETE FROM usage WHERE job_id = ?", [(j,) for j in job_ids])
+        await self.db.execute_many("DELETE FROM usage WHERE job_id = ?", [(j,) for j in job_ids])

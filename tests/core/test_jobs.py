@@ -18,6 +18,9 @@ from emulator.faults import Fault
 from tests.core.conftest import ORIGIN, REQUESTER, gemini_settings, make_settings
 from tests.fakes.replies import RecordingHook, RecordingReply
 
+pytestmark = pytest.mark.usefixtures("each_store")
+SQLITE_ONLY = pytest.mark.parametrize("each_store", ["sqlite"], indirect=True)
+
 
 async def test_a_job_is_journaled_run_and_delivered_once(offline_studio: Studio) -> None:
     reply = RecordingReply()
@@ -130,6 +133,7 @@ async def test_a_job_interrupted_mid_delivery_is_reconciled_then_posted_only_if_
     assert attempts == [("reconciled" if landed else "posted", f"msg-{job.id}", None)]
 
 
+@SQLITE_ONLY
 async def test_the_journal_is_sqlite_in_wal_mode(offline_studio: Studio, tmp_path: Path) -> None:
     job = await offline_studio.submit(SpeakRequest("hi"), REQUESTER, ORIGIN)
     await _delivered(offline_studio, job.id)
@@ -176,12 +180,13 @@ async def test_a_redelivered_event_never_makes_a_second_job(tmp_path: Path) -> N
     assert len(hook.reply.posted) == 1
 
 
+@SQLITE_ONLY
 async def test_a_journal_from_the_first_release_is_migrated_in_place(tmp_path: Path) -> None:
-    from core.jobs import journal
+    from core.jobs import schema
 
     with sqlite3.connect(tmp_path / "journal.sqlite3") as db:  # the version-1 table, without dedupe_key
-        v1 = journal.TABLES.replace(journal.ATTEMPTS_TABLE, "").replace(journal.LINEAGE, "")
-        for column in ("dedupe_key    TEXT", "owner         TEXT", "lease_until   REAL"):
+        v1 = schema.JOBS_TABLE
+        for column in ("dedupe_key    TEXT", "owner         TEXT", "lease_until   DOUBLE PRECISION"):
             v1 = v1.replace(f"    {column},\n", "")
         db.executescript(v1)
         db.execute("PRAGMA user_version=1")
@@ -189,4 +194,4 @@ async def test_a_journal_from_the_first_release_is_migrated_in_place(tmp_path: P
         job = await studio.submit(SpeakRequest("hi"), REQUESTER, ORIGIN, dedupe_key="k1")
         await studio.outcome(job.id)
     with sqlite3.connect(tmp_path / "journal.sqlite3") as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == journal.SCHEMA_VERSION
+        assert db.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION

@@ -17,6 +17,8 @@ from emulator.app import Emulator
 from emulator.wire import IMAGE_TOKENS
 from tests.core.conftest import gemini_settings, make_settings
 
+pytestmark = pytest.mark.usefixtures("each_store")
+
 ORIGIN = Origin("test", workspace="guild1", channel="c1")
 ADA = Requester("test", "ada", "Ada")
 BOB = Requester("test", "bob", "Bob")

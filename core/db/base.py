@@ -1,0 +1,56 @@
+"""What the journal and the stores need from a SQL database, whichever one it is.
+
+Statements are written once, in the SQL both SQLite and PostgreSQL accept, with ``?`` marks; each
+implementation turns them into its driver's form. The few places the dialects really differ (JSON
+fields, schema bookkeeping, the exclusive lock a quota check needs) are methods here, not ``if``s in
+the callers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Any, Protocol
+
+Row = Mapping[str, Any]
+Params = Sequence[Any]
+
+
+class Executor(Protocol):
+    """Run statements: on their own (each committed) or inside one transaction."""
+
+    async def execute(self, sql: str, params: Params = ()) -> int: ...
+    async def execute_many(self, sql: str, rows: Iterable[Params]) -> None: ...
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]: ...
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None: ...
+
+
+class Database(Executor, Protocol):
+    dialect: str  # "sqlite" | "postgresql"
+
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+    def transaction(self, *, exclusive: bool = False) -> AbstractAsyncContextManager[Executor]:
+        """All or nothing; ``exclusive`` also serialises with every other exclusive transaction (quotas)."""
+        ...
+    async def script(self, sql: str) -> None:
+        """Several statements without parameters (schema)."""
+        ...
+    async def schema_version(self, name: str) -> int: ...
+    async def set_schema_version(self, name: str, version: int) -> None: ...
+    async def has_table(self, table: str) -> bool: ...
+    def json_text(self, column: str, key: str) -> str:
+        """An SQL expression for the text of ``column``'s top-level JSON ``key``."""
+        ...
+
+
+def open_database(url: str | None, sqlite_path: Path) -> Database:
+    """PostgreSQL for a ``postgresql://`` URL, else the embedded SQLite file (not yet opened)."""
+    if url and url.startswith(("postgresql://", "postgres://")):
+        from core.db.postgres import PostgresDatabase
+
+        return PostgresDatabase(url)
+    from core.db.sqlite import SqliteDatabase
+
+    return SqliteDatabase(sqlite_path)
