@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
+from bots.db_cli import db_app
 from bots.discord_cli import discord_app
 from bots.files import read_regular, shown
 from bots.logs import setup_logging
@@ -44,6 +45,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(discord_app, name="discord")
+app.add_typer(db_app, name="db")
 app.command(name="usage")(usage)
 err = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrap at 80 columns
 out = Console()

@@ -25,20 +25,19 @@ def usage(
     from bots.cli import _fail, _run, _settings, out
     from core.community.reports import HEADER, table
     from core.community.service import Community
-    from core.community.store import SqliteCommunityStore
+    from core.community.store import SqlCommunityStore
+    from core.db import opened
 
     settings = _settings()
-    if not settings.journal_path.exists():
+    if settings.database_url_value is None and not settings.journal_path.exists():
         raise _fail(f"No journal yet at {settings.journal_path}: nothing has been generated.")
     columns = GROUPS[by.value]
 
     async def read() -> list[tuple[str, ...]]:
-        store = SqliteCommunityStore(settings.journal_path)
-        await store.open()
-        try:
+        async with opened(settings.database_url_value, settings.journal_path) as db:
+            store = SqlCommunityStore(db)
+            await store.upgrade()
             lines = await Community(store, settings).usage(days=days, by=columns)
-        finally:
-            await store.close()
         return table(lines, columns)
 
     rows = _run(settings, read)

@@ -187,14 +187,16 @@ class SqlCommunityStore:
     async def job_ids(self, platform: str, user_id: str, *, limit: int | None = None,
                       offset: int = 0, workspace: str | None = None) -> list[str]:
         rows = await self._all(
-            "SELECT job_id FROM usage WHERE platform = ? AND user_id = ? AND (CAST(? AS TEXT) IS NULL OR workspace = ?)"
+            "SELECT job_id FROM usage WHERE platform = ? AND user_id = ?"
+            " AND (CAST(? AS TEXT) IS NULL OR workspace = ?)"
             " ORDER BY created_at DESC LIMIT ? OFFSET ?",
             (platform, user_id, workspace, workspace, NO_LIMIT if limit is None else limit, offset))
         return [str(r["job_id"]) for r in rows]
 
     async def count_jobs(self, platform: str, user_id: str, *, workspace: str | None = None) -> int:
         row = await self._one(
-            "SELECT COUNT(*) AS n FROM usage WHERE platform = ? AND user_id = ? AND (CAST(? AS TEXT) IS NULL OR workspace = ?)",
+            "SELECT COUNT(*) AS n FROM usage WHERE platform = ? AND user_id = ?"
+            " AND (CAST(? AS TEXT) IS NULL OR workspace = ?)",
             (platform, user_id, workspace, workspace))
         return int(row["n"]) if row else 0
 

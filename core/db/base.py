@@ -8,8 +8,8 @@ the callers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -54,3 +54,14 @@ def open_database(url: str | None, sqlite_path: Path) -> Database:
     from core.db.sqlite import SqliteDatabase
 
     return SqliteDatabase(sqlite_path)
+
+
+@asynccontextmanager
+async def opened(url: str | None, sqlite_path: Path) -> AsyncIterator[Database]:
+    """The database open for the length of a block (one-shot commands: usage, db upgrade)."""
+    db = open_database(url, sqlite_path)
+    await db.open()
+    try:
+        yield db
+    finally:
+        await db.close()

@@ -251,8 +251,9 @@ class SqlJournal:
         return jobs[0] if jobs else None
 
     async def recent(self, platform: str, *, limit: int = 50, channel: str | None = None) -> list[Job]:
+        in_channel = self.db.json_text("origin", "channel")
         jobs = await self._select(
-            f"SELECT * FROM jobs WHERE platform = ? AND (CAST(? AS TEXT) IS NULL OR {self.db.json_text('origin', 'channel')} = ?)"
+            f"SELECT * FROM jobs WHERE platform = ? AND (CAST(? AS TEXT) IS NULL OR {in_channel} = ?)"
             " ORDER BY created_at DESC LIMIT ?",
             (platform, channel, channel, limit),
         )

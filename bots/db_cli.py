@@ -1,0 +1,67 @@
+"""``studiobot db``: create or upgrade the schema, and move an embedded SQLite journal to PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+db_app = typer.Typer(name="db", help="The database: upgrade its schema, move a SQLite journal to PostgreSQL.",
+                     no_args_is_help=True)
+
+# What a journal database holds, each with the column that puts parents before children.
+TABLES = {"jobs": "created_at", "lineage": "job_id", "delivery_attempts": "at",
+          "server_settings": "updated_at", "usage": "created_at"}
+
+
+async def upgrade_schema(url: str | None, sqlite_path: Path) -> str:
+    """Create or upgrade every table Studiobot keeps; returns which database it was."""
+    from core.community.store import SqlCommunityStore
+    from core.db import opened
+    from core.jobs.files import BlobStore
+    from core.jobs.journal import SqlJournal
+
+    async with opened(url, sqlite_path) as db:
+        await SqlJournal(db, BlobStore(sqlite_path.parent / "blobs")).upgrade()
+        await SqlCommunityStore(db).upgrade()
+        return db.dialect
+
+
+@db_app.command()
+def upgrade() -> None:
+    """Create or upgrade the schema (``studiobot run`` also does this at start)."""
+    from bots.cli import _run, _settings, out
+
+    settings = _settings()
+    dialect = _run(settings, lambda: upgrade_schema(settings.database_url_value, settings.journal_path))
+    where = "PostgreSQL (STUDIOBOT_DATABASE_URL)" if dialect == "postgresql" else str(settings.journal_path)
+    out.print(f"Schema up to date in {where}", highlight=False)
+
+
+@db_app.command("migrate-from-sqlite")
+def migrate_from_sqlite(
+    path: Annotated[Path, typer.Argument(help="The journal.sqlite3 to copy from (e.g. ~/.studiobot/journal.sqlite3).")],
+) -> None:
+    """Copy jobs, lineage, delivery history, server settings and usage into PostgreSQL; safe to repeat."""
+    from bots.cli import _fail, _run, _settings, out
+    from core.db import opened
+    from core.db.copy import copy_tables
+
+    settings = _settings()
+    url = settings.database_url_value
+    if url is None:
+        raise _fail("set STUDIOBOT_DATABASE_URL to the PostgreSQL database to copy into")
+    if not path.is_file():
+        raise _fail(f"no SQLite journal at {path}")
+
+    async def move() -> dict[str, int]:
+        await upgrade_schema(url, settings.journal_path)
+        await upgrade_schema(None, path)  # an old file is brought to the current schema first
+        async with opened(None, path) as source, opened(url, settings.journal_path) as target:
+            return await copy_tables(source, target, TABLES)
+
+    copied = _run(settings, move)
+    out.print("Copied " + ", ".join(f"{n} {table}" for table, n in copied.items()), highlight=False)
+    out.print("Result and input files stay in the data directory: point STUDIOBOT_DATA_DIR of every process at it.",
+              highlight=False)

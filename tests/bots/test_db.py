@@ -1,0 +1,65 @@
+"""``studiobot db``: an operator moves an embedded journal to PostgreSQL and nothing of its history is lost."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from core.requests import EditRequest, ImagineRequest, Origin, Requester, SpeakRequest
+from core.studio import open_studio
+from tests.fakes.media import png
+from tests.processes import STUDIOBOT, clean_env
+from tests.settings import offline_settings
+
+ADA = Requester("discord", "u1", "Ada")
+HERE = Origin("discord", workspace="g1", channel="c1")
+
+
+def studiobot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*STUDIOBOT, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120,
+                          check=False)
+
+
+async def test_migrate_from_sqlite_moves_the_history_intact_and_can_be_repeated(
+        tmp_path: Path, postgres_url: str) -> None:
+    old = tmp_path / "old"
+    async with open_studio(offline_settings(old)) as studio:
+        spoken = await studio.submit(SpeakRequest("good morning"), ADA, HERE)
+        drawn = await studio.submit(ImagineRequest("a lighthouse"), ADA, HERE)
+        await studio.outcome(spoken.id)
+        await studio.outcome(drawn.id)
+        edited = await studio.submit(EditRequest(png(64, 64), "make it night"), ADA, HERE, parent_id=drawn.id)
+        await studio.outcome(edited.id)
+        before = await studio.recent("discord")
+    env = clean_env(STUDIOBOT_DATA_DIR=str(old), STUDIOBOT_DATABASE_URL=postgres_url)
+
+    moved = studiobot("db", "migrate-from-sqlite", str(old / "journal.sqlite3"), env=env, cwd=tmp_path)
+    assert moved.returncode == 0, moved.stderr
+    assert "Copied 3 jobs" in moved.stdout
+    assert postgres_url not in moved.stdout + moved.stderr
+
+    again = studiobot("db", "migrate-from-sqlite", str(old / "journal.sqlite3"), env=env, cwd=tmp_path)
+    assert again.returncode == 0 and "Copied 0 jobs" in again.stdout
+
+    async with open_studio(offline_settings(old, database_url=postgres_url)) as studio:
+        after = await studio.recent("discord")
+        assert [(j.id, j.state, j.parent_id, j.request) for j in after] == \
+               [(j.id, j.state, j.parent_id, j.request) for j in before]
+        result = await studio.result_of(after[0])
+        assert result is not None and result.data  # the result file is still where the journal says
+
+
+def test_db_upgrade_says_where_the_schema_is(tmp_path: Path, postgres_url: str) -> None:
+    env = clean_env(STUDIOBOT_DATA_DIR=str(tmp_path), STUDIOBOT_DATABASE_URL=postgres_url)
+    done = studiobot("db", "upgrade", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Schema up to date in PostgreSQL" in done.stdout
+    sqlite = studiobot("db", "upgrade", env=clean_env(STUDIOBOT_DATA_DIR=str(tmp_path)), cwd=tmp_path)
+    assert str(tmp_path / "journal.sqlite3") in sqlite.stdout.replace("\n", "")
+
+
+def test_migrate_needs_a_postgresql_url(tmp_path: Path) -> None:
+    done = studiobot("db", "migrate-from-sqlite", str(tmp_path / "j.sqlite3"),
+                     env=clean_env(STUDIOBOT_DATA_DIR=str(tmp_path)), cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.strip() == "error: set STUDIOBOT_DATABASE_URL to the PostgreSQL database to copy into"
