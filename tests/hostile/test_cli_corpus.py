@@ -305,6 +305,7 @@ def test_the_corpus_is_big_enough() -> None:
     assert len({c.id for c in CASES}) == len(CASES)
 
 
+@pytest.mark.timeout(900)  # the first case also runs the whole corpus (the module fixture), a minute or more
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_hostile_command_line(case: Case, outcomes: dict[str, Outcome]) -> None:
     got = outcomes[case.id]
