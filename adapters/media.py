@@ -10,6 +10,7 @@ import aiohttp
 
 from core.errors import InputError
 from core.media.images import sniff
+from core.text import size_text
 
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 DEFAULT_TIMEOUT_S = 30.0
@@ -28,7 +29,7 @@ def host_allowed(url: str, allowed: Iterable[str]) -> bool:
 
 
 def _too_large(what: str, max_bytes: int) -> InputError:
-    return InputError(f"The {what} is larger than {max_bytes / (1024 * 1024):g} MB.")
+    return InputError(f"The {what} is larger than {size_text(max_bytes)}.")
 
 
 async def download(session: aiohttp.ClientSession, url: str, *, allowed_hosts: Iterable[str],

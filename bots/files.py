@@ -14,7 +14,7 @@ import stat
 from pathlib import Path
 
 from core.errors import InputError
-from core.text import excerpt
+from core.text import excerpt, size_text
 
 CHUNK = 1024 * 1024
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a pipe (FIFO)"), (stat.S_ISCHR, "a device"),
@@ -31,7 +31,7 @@ def _kind(mode: int) -> str:
 
 
 def _too_big(path: Path, max_bytes: int, what: str) -> InputError:
-    return InputError(f"The {what} {shown(path)} is larger than {max_bytes / (1024 * 1024):g} MB; "
+    return InputError(f"The {what} {shown(path)} is larger than {size_text(max_bytes)}; "
                       "send a smaller file.")
 
 

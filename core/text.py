@@ -88,6 +88,13 @@ def inert(text: str) -> str:
     return " ".join(text.split())
 
 
+def size_text(n: int) -> str:
+    """A byte count as people say it: 20 MB, 512 KB, 104 bytes."""
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):.3g} MB"
+    return f"{n / 1024:.3g} KB" if n >= 1024 else f"{n} bytes"
+
+
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     """User words fit to repeat anywhere: inert, one line, at most ``limit`` characters (… when cut)."""
     clean = inert(text)

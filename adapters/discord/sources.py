@@ -11,7 +11,7 @@ from adapters.media import download
 from core.errors import InputError
 from core.media.images import SUPPORTED, sniff
 from core.results import ImageResult
-from core.text import excerpt
+from core.text import excerpt, size_text
 
 MAX_INPUT_BYTES = 20 * 1024 * 1024  # what the image model accepts inline
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif")
@@ -39,7 +39,7 @@ def check_attachment(att: discord.Attachment, what: str = "image", max_bytes: in
                          "Attach a PNG, JPEG, WebP or GIF.")
     if att.size > max_bytes:
         raise InputError(f"The {what} is {att.size / (1024 * 1024):.1f} MB; the limit is "
-                         f"{max_bytes / (1024 * 1024):g} MB. Attach a smaller one.")
+                         f"{size_text(max_bytes)}. Attach a smaller one.")
     return ImageSource(url=att.url, size=att.size)
 
 

@@ -25,6 +25,7 @@ from core.jobs.model import Job, JobState
 from core.requests import ASPECT_SIZES, EditRequest, Origin, Request, Requester, SpeakRequest
 from core.results import AudioClip, ImageResult
 from core.studio import Studio
+from core.text import size_text
 from core.voices import DEFAULT_VOICE, canonical_voice
 
 STATIC = Path(__file__).parent / "static"
@@ -188,7 +189,7 @@ class Routes:
         """The raw image bytes as the body (file picker, drop or paste); ``?name=`` keeps the file name."""
         cap = self.uploads.max_bytes
         if request.content_length is not None and request.content_length > cap:
-            return _error(f"That image is over {cap / (1024 * 1024):g} MB.", 413)
+            return _error(f"That image is over {size_text(cap)}.", 413)
         data = await request.read()
         try:
             upload = await asyncio.to_thread(self.uploads.add, data, request.query.get("name", "image"))

@@ -25,6 +25,7 @@ from core.errors import InputError
 from core.jobs.model import Job, JobState
 from core.results import ImageResult
 from core.studio import Studio
+from core.text import size_text
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ class Sources:
         if not file.is_image:
             first_image([file])
         if file.size > self._max_bytes:
-            raise InputError(f"That image is larger than {self._max_bytes / (1024 * 1024):g} MB.")
+            raise InputError(f"That image is larger than {size_text(self._max_bytes)}.")
         if self._session is None:
             self._session = aiohttp.ClientSession()
         data = await download(self._session, file.url, allowed_hosts=self._hosts, max_bytes=self._max_bytes,

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from tests.adapters.slack.conftest import ALICE, Rig
+from adapters.slack.flow import WORKING
+from tests.adapters.slack.conftest import ALICE, Rig, png, running
+from tests.hostile import samples
 from tests.hostile.lines import IMAGINE, LIVE, SPEAK
 
 LINES = [(f"speak-{i}", "/speak", t, w) for i, t, w in SPEAK if "\x00" not in t] + [
@@ -32,3 +36,31 @@ async def test_an_ephemeral_refusal_goes_to_the_requester_only(slack: Rig) -> No
     note = await slack.fake.next_ephemeral()
     assert note["user"] == ALICE
     assert "nothing to say" in note["text"]
+
+
+async def refusal(slack: Rig) -> str:
+    """The first ephemeral that is not the "working on it" note."""
+    count = 1
+    while (text := str((await slack.fake.next_ephemeral(count))["text"])) == WORKING:
+        count += 1
+    return text
+
+
+@pytest.mark.parametrize(("sample", "words"), [("png-bomb", "too large"), ("svg", "web page"),
+                                               ("truncated-png", "damaged"), ("zlib-bomb", "too large")])
+async def test_a_shared_file_that_lies_about_being_a_png(slack: Rig, sample: str, words: str) -> None:
+    photo = await slack.share_image(samples.NOT_IMAGES[sample](), name="photo.png", mimetype="image/png")
+    await slack.mention("make it night", thread_ts=photo["ts"])
+    message = await refusal(slack)
+    assert words in message and not LIVE.search(message)
+    assert await slack.jobs() == []
+    assert slack.fake.completed_uploads() == []
+
+
+async def test_a_file_over_the_input_cap_is_refused_before_download(tmp_path: Path) -> None:
+    async with running(tmp_path, max_input_mb=0.0001) as slack:
+        photo = await slack.share_image(png(200, 200), name="photo.png")
+        await slack.mention("make it night", thread_ts=photo["ts"])
+        assert "larger than 104 bytes" in await refusal(slack)
+        assert slack.fake.calls_to("download") == []
+        assert await slack.jobs() == []
