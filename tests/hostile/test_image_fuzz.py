@@ -22,7 +22,7 @@ from tests.hostile import samples
 SEEDS = samples.seeds()
 EXAMPLE_BUDGET_S = 5.0  # per example, on a loaded 2-core machine; typical is milliseconds
 RSS_GROWTH_BUDGET = 600 * 1024 * 1024
-FUZZ = settings(max_examples=250, deadline=None, derandomize=True,
+FUZZ = settings(max_examples=250, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 _peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 _slowest: list[float] = [0.0]

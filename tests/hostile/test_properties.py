@@ -24,7 +24,7 @@ from core.validation import validate
 from core.voices import VOICES
 
 LIMITS = ProviderLimits()
-PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 LIVE_MENTION = re.compile(r"<@!?&?\d+>|<#\d+>|<![a-z^]+|@(everyone|here|channel)\b|<@[A-Z0-9]+>")
 MARKDOWN_LINK = re.compile(r"\[[^\]]*\]\(")
 
