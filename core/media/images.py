@@ -7,8 +7,11 @@ their bytes, never by their names or the mime type a peer claims.
 from __future__ import annotations
 
 import io
+import os
 import re
+import tempfile
 import warnings
+from typing import IO
 
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
@@ -140,10 +143,21 @@ def _flatten(img: Image.Image) -> Image.Image:
     return img if img.mode == "RGB" else img.convert("RGB")
 
 
+def _scratch() -> IO[bytes]:
+    """An in-memory file with a real descriptor (a temporary file where memfd is missing)."""
+    if hasattr(os, "memfd_create"):
+        return open(os.memfd_create("studiobot-image", os.MFD_CLOEXEC), "w+b")
+    return tempfile.TemporaryFile()
+
+
 def encode_jpeg(img: Image.Image, quality: int = 90) -> bytes:
-    buf = io.BytesIO()
-    _flatten(img).save(buf, "JPEG", quality=quality, optimize=True)
-    return buf.getvalue()
+    """Encode into a file descriptor, not a BytesIO: only then does Pillow release the GIL while libjpeg
+    works. Into a BytesIO the whole optimised encode holds it, and the event loop stalls for as long
+    (measured by ``studiobot bench``: 100+ ms of loop lag per 1024 px picture)."""
+    with _scratch() as out:
+        _flatten(img).save(out, "JPEG", quality=quality, optimize=True)
+        out.seek(0)
+        return out.read()
 
 
 def convert(data: bytes, mime_type: str) -> bytes:
