@@ -29,6 +29,7 @@ from tests.processes import clean_env, free_port, read_until
 
 ROOT = Path(__file__).resolve().parents[1]
 GEMINI_KEY = "bench-key"
+LOG_TAIL = 20_000
 
 
 class TimedSlack(FakeSlack):  # type: ignore[misc]
@@ -150,6 +151,7 @@ class BotProcess:
         self.proc: asyncio.subprocess.Process | None = None
         self._tmp = tempfile.TemporaryDirectory(prefix="studiobot-bench-")
         self._drain: asyncio.Task[None] | None = None
+        self._log = b""
 
     @classmethod
     def studiobot(cls, world: World, **settings: str) -> BotProcess:
@@ -173,12 +175,16 @@ class BotProcess:
         self._drain = asyncio.create_task(self._discard(self.proc.stderr))
         return self
 
-    @staticmethod
-    async def _discard(stream: asyncio.StreamReader | None) -> None:
-        """Keep reading the bot's log so a full pipe never blocks it."""
+    async def _discard(self, stream: asyncio.StreamReader | None) -> None:
+        """Keep reading the bot's log so a full pipe never blocks it; the tail is kept for ``log``."""
         assert stream is not None
-        while await stream.read(65536):
-            pass
+        while chunk := await stream.read(65536):
+            self._log = (self._log + chunk)[-LOG_TAIL:]
+
+    @property
+    def log(self) -> str:
+        """The end of what the bot wrote to stderr, for explaining a scenario that went wrong."""
+        return self._log.decode(errors="replace")
 
     async def __aexit__(self, *exc: object) -> None:
         if self.proc is not None and self.proc.returncode is None:
