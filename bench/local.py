@@ -19,7 +19,7 @@ from core.providers import espeak
 from core.providers.base import Speech
 from core.requests import ImagineRequest, Origin, Requester, SpeakRequest
 from core.settings import Settings
-from core.studio import blocking_threads, open_studio
+from core.studio import open_studio
 
 TICK_S = 0.010
 RATE = 24_000
@@ -54,7 +54,6 @@ async def loop_lag(audio_jobs: int, image_jobs: int) -> tuple[list[float], list[
         settings = Settings(_env_file=None, data_dir=Path(tmp), gemini_api_key=None,
                             user_requests_per_minute=0, speech_workers=audio_jobs, image_workers=image_jobs,
                             max_queue=audio_jobs + image_jobs + 10)
-        asyncio.get_running_loop().set_default_executor(blocking_threads(settings))  # as `studiobot run` does
         async with open_studio(settings) as studio:
             requester, origin = Requester("bench", "u"), Origin("bench")
             text = "The quick brown fox jumps over the lazy dog, and then it does it again, slowly and carefully."

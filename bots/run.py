@@ -14,7 +14,7 @@ from adapters.base import Adapter
 from adapters.playground import Playground
 from bots.local import FileHook
 from core.settings import Settings
-from core.studio import blocking_threads, open_studio
+from core.studio import open_studio
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,6 @@ async def run_forever(settings: Settings, console: Console, *, adapters: list[Ad
 async def _serve(settings: Settings, console: Console, adapters: list[Adapter]) -> None:
     # The CLI's hook too: a `studiobot speak -o x.ogg` killed mid-job is finished into x.ogg here.
     hooks = (*(a.hook for a in adapters), FileHook())
-    asyncio.get_running_loop().set_default_executor(blocking_threads(settings))
     async with open_studio(settings, hooks=hooks) as studio:
         if studio.offline:
             console.print("[bold yellow]OFFLINE PREVIEW:[/] no GEMINI_API_KEY set, so speech comes from espeak and "

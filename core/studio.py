@@ -7,7 +7,6 @@ import dataclasses
 import logging
 import secrets
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -46,7 +45,6 @@ from core.validation import validate
 from core.voices import Voice
 
 log = logging.getLogger(__name__)
-THREAD_HEADROOM = 8  # journal reads, result loads and adapter work beside the running jobs
 
 
 class Studio:
@@ -294,18 +292,6 @@ def make_provider(settings: Settings) -> Provider:
 
     log.debug("No GEMINI_API_KEY set: using the offline provider")
     return OfflineProvider()
-
-
-def blocking_threads(settings: Settings) -> ThreadPoolExecutor:
-    """A default executor as wide as the pools, for the process that serves them.
-
-    Every running job may hold a thread at once (an Opus encode, a re-encode, an fsynced result), and
-    journal reads and result loads hop to a thread too. With asyncio's default of CPUs + 4 threads, 30
-    jobs at once queued for threads behind each other: ``studiobot bench`` measured 0.75 s between a
-    job starting and its provider call, and as long again after it.
-    """
-    return ThreadPoolExecutor(settings.speech_workers + settings.image_workers + THREAD_HEADROOM,
-                              thread_name_prefix="studio")
 
 
 @asynccontextmanager
