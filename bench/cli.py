@@ -42,6 +42,8 @@ def write_docs(figures: dict[str, Any], command: str, docs: Path = DOCS) -> Path
         "",
         report.markdown_table(figures),
         "",
+        *[f"- Problem seen in this run: {p}" for p in figures["problems"]],
+        "",
         "![Ack and end-to-end latency against concurrency](performance.png)",
         END,
     ])
@@ -61,7 +63,10 @@ def main(*, quick: bool, as_json: bool, docs: bool) -> None:
     if as_json:
         print(json.dumps(figures))
     else:
-        Console(width=160).print(report.table(figures))
+        out = Console(width=160)
+        out.print(report.table(figures))
+        for problem in figures["problems"]:
+            out.print(f"[yellow]problem:[/] {problem}", highlight=False)
     if docs:
         command = "studiobot bench" + (" --quick" if quick else "") + " --docs"
         err.print(f"wrote {write_docs(figures, command)}", highlight=False)

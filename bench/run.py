@@ -133,6 +133,7 @@ async def measure(size: Size, progress: Callable[[str], None]) -> dict[str, Any]
         "throughput_by_workers": None,  # n/a: workers run in one process until `studiobot worker` exists
         "time_to_first_audio_s": None,  # n/a: speech is not streamed yet
         "bursts": _bursts(runs),
+        "problems": world.problems,
         "seconds": time.monotonic() - started,
     }
     return figures

@@ -62,6 +62,8 @@ async def bursts(world: World, n: int, *, wait_s: float) -> BurstRun:
         world.forget()
         on_slack = await slack_burst(world, bot.slack_url, n, KINDS, results=True, wait_s=wait_s)
         world.forget()
+    world.missing(f"Discord results, {n} at once", on_discord.delivered, n, wait_s)
+    world.missing(f"Slack results, {n} at once", on_slack.delivered, n, wait_s)
     async with BotProcess.bare(world, "discord"):
         bare_discord = await discord_burst(world, n, KINDS, results=False, wait_s=wait_s)
     world.forget()
@@ -129,6 +131,8 @@ async def default_pools(world: World, calls_jobs: int, flow_jobs: int, *, wait_s
         first = min(s.sent for s in burst.samples)
         seconds = (max(ends) - first) if ends else burst.seconds
         world.forget()
+    world.missing(f"Discord results, {calls_jobs} behind 2 workers", many.delivered, calls_jobs, wait_s)
+    world.missing(f"Slack results, {flow_jobs} for throughput", len(ends), flow_jobs, wait_s)
     _, wall = (await bare_provider(world, ("mix",), flow_jobs, 4))["mix"]
     return calls, ThroughputRun(flow_jobs, len(ends), seconds, wall)
 
@@ -167,4 +171,5 @@ async def memory(world: World, queued: int, *, wait_s: float) -> MemoryRun:
         rss, peak = bot.rss_mb()
     world.latency_s = 0.0
     world.forget()
+    world.missing(f"Slack jobs accepted into the queue, {queued} sent", accepted, queued, wait_s)
     return MemoryRun(queued, accepted, idle, rss, peak)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +31,7 @@ from tests.processes import clean_env, free_port, read_until
 
 ROOT = Path(__file__).resolve().parents[1]
 GEMINI_KEY = "bench-key"
-LOG_TAIL = 20_000
+LOG_TAIL = 200_000
 
 
 class TimedSlack(FakeSlack):  # type: ignore[misc]
@@ -62,6 +64,11 @@ class World:
     emulator: Any = None
     latency_s: float = 0.0
     arrivals: list[float] = field(default_factory=list)  # when each generate call reached the emulator
+    problems: list[str] = field(default_factory=list)  # what went wrong, so a missing figure is explained
+
+    def missing(self, what: str, got: int, wanted: int, wait_s: float) -> None:
+        if got < wanted:
+            self.problems.append(f"{what}: {wanted - got} of {wanted} never arrived within {wait_s:g} s")
 
     async def start(self) -> None:
         self.emulator = Emulator(api_key=GEMINI_KEY)
@@ -144,6 +151,7 @@ class BotProcess:
 
     def __init__(self, world: World, argv: list[str], *, ready: tuple[str, ...], **settings: str) -> None:
         self.world = world
+        self.label = " ".join(argv[2:])
         self.argv = argv
         self.ready = ready
         self.settings = settings
@@ -181,12 +189,21 @@ class BotProcess:
         while chunk := await stream.read(65536):
             self._log = (self._log + chunk)[-LOG_TAIL:]
 
+    def _report_errors(self) -> None:
+        """Errors the bot logged become the world's problems, counted by kind (ids and numbers folded)."""
+        errors = [line.split("ERROR", 1)[1].strip() for line in self.log.splitlines() if "ERROR" in line]
+        if errors:
+            kinds = Counter(re.sub(r"\S*\d\S*", "…", e)[:120] for e in errors)
+            common = "; ".join(f"{n}x {kind}" for kind, n in kinds.most_common(3))
+            self.world.problems.append(f"`{self.label}` logged {len(errors)} errors: {common}")
+
     @property
     def log(self) -> str:
         """The end of what the bot wrote to stderr, for explaining a scenario that went wrong."""
         return self._log.decode(errors="replace")
 
     async def __aexit__(self, *exc: object) -> None:
+        self._report_errors()
         if self.proc is not None and self.proc.returncode is None:
             self.proc.send_signal(signal.SIGKILL)  # what it was doing no longer matters
             await self.proc.wait()
