@@ -27,6 +27,7 @@ from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 
 from adapters.preflight import slack_probe, until_reachable
 from adapters.slack.blend import Blends
+from adapters.slack.creative import CreativeButtons
 from adapters.slack.flow import Flow
 from adapters.slack.handlers import Commands
 from adapters.slack.home import Home
@@ -120,6 +121,8 @@ class SlackAdapter:
         Interactions(flow).register(app)
         references.register(app)
         Blends(flow).register(app)
+        CreativeButtons(flow).register(app)
+        self._hook.limits = studio.provider.limits
         Home(flow).register(app)
         return app
 

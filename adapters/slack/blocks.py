@@ -10,9 +10,14 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from core.creative import Buttons
+
 RETRY = "sb_retry"
 EDIT = "sb_edit"
 DELETE = "sb_delete"
+PICK = "sb_u"  # U1-U4 and V1-V4 are sb_u_<n> / sb_v_<n>: action ids are unique within a block
+VARY = "sb_v"
+UPSCALE = "sb_upscale"
 EDIT_SHORTCUT = "edit_image"  # the message shortcuts' callback_ids (manifest.yml)
 IMAGINE_SHORTCUT = "imagine_from_image"
 EDIT_MODAL = "sb_edit_modal"
@@ -72,14 +77,26 @@ def _button(text: str, action_id: str, value: str, style: str | None = None) -> 
     return button
 
 
-def result_buttons(state: ButtonState, *, image: bool) -> list[Block]:
-    """Retry for every result; Edit only under images; Delete (the requester or an admin)."""
+def result_buttons(state: ButtonState, *, image: bool, offer: Buttons | None = None) -> list[Block]:
+    """Retry for every result (Re-roll under a grid); Edit, Vary and Upscale under one image; U1-U4 and
+    V1-V4 under a grid; Delete (the requester or an admin)."""
+    offer = offer or Buttons()
     value = state.encode()
-    elements = [_button("Retry", RETRY, value)]
-    if image:
+    blocks: list[Block] = []
+    if offer.cells:
+        cells = range(1, offer.cells + 1)
+        grid = [_button(f"U{n}", f"{PICK}_{n}", value) for n in cells]
+        grid += [_button(f"V{n}", f"{VARY}_{n}", value) for n in cells]
+        blocks.append({"type": "actions", "block_id": "sb_grid", "elements": grid})
+    elements = [_button("Re-roll" if offer.reroll else "Retry", RETRY, value)]
+    if image and not offer.cells:
         elements.append(_button("Edit", EDIT, value, "primary"))
+    if offer.vary:
+        elements.append(_button("Vary", VARY, value))
+    if offer.upscale_to:
+        elements.append(_button(f"Upscale to {offer.upscale_to}", UPSCALE, value))
     elements.append(_button("Delete", DELETE, value, "danger"))
-    return [{"type": "actions", "block_id": "sb_result", "elements": elements}]
+    return [*blocks, {"type": "actions", "block_id": "sb_result", "elements": elements}]
 
 
 def _text_input(label: str, placeholder: str) -> Block:
@@ -104,14 +121,15 @@ def status_blocks(request_text: str, line: str, job_id: str) -> list[Block]:
     ]
 
 
-def result_blocks(request_text: str, state: ButtonState, *, image_file: str | None, alt: str) -> list[Block]:
+def result_blocks(request_text: str, state: ButtonState, *, image_file: str | None, alt: str,
+                  offer: Buttons | None = None) -> list[Block]:
     """One tidy result: the request once, the image itself (an uploaded, unshared file), and its buttons."""
     blocks: list[Block] = [{"type": "section", "block_id": "sb_request",
                             "text": {"type": "mrkdwn", "text": request_text[:3000]}}]
     if image_file:
         blocks.append({"type": "image", "block_id": "sb_image", "slack_file": {"id": image_file},
                        "alt_text": alt[:2000] or "Generated image"})
-    return blocks + result_buttons(state, image=image_file is not None)
+    return blocks + result_buttons(state, image=image_file is not None, offer=offer)
 
 
 def edit_modal(target: EditTarget) -> dict[str, Any]:

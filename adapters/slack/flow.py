@@ -56,7 +56,8 @@ class Flow:
         """
         response_url = origin.meta.get("response_url")
         journaled = dataclasses.replace(origin, meta={k: v for k, v in origin.meta.items() if k != "response_url"})
-        reply = SlackReply(self.client(origin.workspace), response_url=response_url, origin=journaled, request=request)
+        reply = SlackReply(self.client(origin.workspace), response_url=response_url, origin=journaled, request=request,
+                           limits=self.studio.provider.limits)
         try:
             if await self.is_admin(origin.workspace, requester.user_id):
                 requester = dataclasses.replace(requester, admin=True)

@@ -21,9 +21,11 @@ from adapters.slack.ledger import result_filename
 from adapters.slack.status import Status
 from adapters.slack.text import describe, escape, plain_request
 from adapters.slack.workspaces import Workspaces
+from core.creative import stored_buttons
 from core.errors import StudioError
 from core.jobs.delivery import DeliveryRefused
 from core.jobs.model import Job, JobState, Progress
+from core.providers.base import ProviderLimits
 from core.requests import Origin, Request, SpeakRequest
 from core.results import ImageResult, Result
 
@@ -76,8 +78,10 @@ class SlackReply:
     """
 
     def __init__(self, client: AsyncWebClient, *, response_url: str | None = None,
-                 origin: Origin | None = None, request: Request | None = None) -> None:
+                 origin: Origin | None = None, request: Request | None = None,
+                 limits: ProviderLimits | None = None) -> None:
         self.client = client
+        self.limits = limits  # the image model's sizes: which Upscale a result offers
         self.response_url = response_url  # memory only: a live request's way to reach the user
         self._request_text = describe(request) if request is not None else ""
         self._status = Status(client, origin.channel, origin.thread) if origin is not None and origin.channel \
@@ -109,8 +113,9 @@ class SlackReply:
                                                      filename=result_filename(job.id, result.extension))
         file_id = str((response.get("file") or {}).get("id", ""))
         request_text = describe(job.request)
+        offer = stored_buttons(job, self.limits) if self.limits is not None else None  # U/V, Vary, Upscale
         blocks = result_blocks(request_text, ButtonState(job.id, file_id, channel), image_file=file_id,
-                               alt=plain_request(job.request))
+                               alt=plain_request(job.request), offer=offer)
         return ref(channel, await self.show(job, status_ts, blocks, request_text))
 
     async def show(self, job: Job, status_ts: str | None, blocks: list[dict[str, Any]], text: str) -> str:
@@ -218,9 +223,10 @@ class SlackHook:
 
     def __init__(self, workspaces: Workspaces) -> None:
         self.workspaces = workspaces
+        self.limits: ProviderLimits | None = None  # set once the studio runs
 
     def reply_for(self, job: Job) -> SlackReply:
-        return SlackReply(self.workspaces.client(job.origin.workspace))
+        return SlackReply(self.workspaces.client(job.origin.workspace), limits=self.limits)
 
     async def reconcile(self, job: Job) -> str | None:
         """The result if it is already there: an image's message (it carries the job id in its metadata), or

@@ -90,7 +90,7 @@ async def test_imagine_with_an_aspect_uploads_a_wide_png(slack: Rig) -> None:
     assert png.format == "PNG" and png.size == ASPECT_SIZES["16:9"]
     assert await slack.request_shown(upload) == "/imagine (16:9): a red fox in the snow"
     result = await slack.buttons_under(upload)
-    assert slack.labels(result) == ["Retry", "Edit", "Delete"]
+    assert slack.labels(result) == ["Retry", "Edit", "Vary", "Upscale to 2K", "Delete"]
     # one tidy message: the request once, the image itself (an unshared upload), the buttons
     section, image, _ = result["blocks"]
     assert section["text"]["text"] == "/imagine (16:9): a red fox in the snow"

@@ -14,6 +14,8 @@ import pytest
 from core.jobs.model import JobState
 from tests.adapters.slack.conftest import ALICE, BOB, CHANNEL, HeldProvider, Rig, running
 
+IMAGE_BUTTONS = ["Retry", "Edit", "Vary", "Upscale to 2K", "Delete"]
+
 
 @pytest.fixture
 async def held(tmp_path: Path) -> AsyncIterator[tuple[Rig, HeldProvider]]:
@@ -50,7 +52,7 @@ async def test_queue_position_then_generating_then_the_result_in_the_same_messag
     jobs = await slack.delivered()
     assert [j.state for j in jobs] == [JobState.DONE] * 3
     result = next(m for m in slack.fake.channels[CHANNEL] if m["ts"] == third["ts"])
-    assert slack.labels(result) == ["Retry", "Edit", "Delete"] and result["blocks"][1]["type"] == "image"
+    assert slack.labels(result) == IMAGE_BUTTONS and result["blocks"][1]["type"] == "image"
     lines = [e["text"] for c in slack.fake.calls if c.error is None and (c.args.get("ts") == third["ts"] or (
         c.method == "chat.postMessage" and "third fox" in c.args.get("text", ""))) for b in c.args.get("blocks") or []
         if b.get("block_id") == "sb_status" for e in b["elements"]]
