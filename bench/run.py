@@ -7,6 +7,7 @@ Scenarios run one after another, never overlapping, so no figure pays for anothe
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import statistics
 import time
@@ -31,13 +32,14 @@ class Size:
     clip_s: float
     encode_rounds: int
     throughput_jobs: int
+    first_audio_s: float  # length of the streamed clip
     wait_s: float
 
 
 FULL = Size(levels=(50, 200, 500), overhead_at=200, calls_jobs=300, queued=1000, lag_jobs=50, clip_s=60.0,
-            encode_rounds=3, throughput_jobs=200, wait_s=300.0)
+            encode_rounds=3, throughput_jobs=200, first_audio_s=30.0, wait_s=300.0)
 QUICK = Size(levels=(20,), overhead_at=20, calls_jobs=20, queued=200, lag_jobs=10, clip_s=60.0,
-             encode_rounds=1, throughput_jobs=20, wait_s=60.0)
+             encode_rounds=1, throughput_jobs=20, first_audio_s=10.0, wait_s=60.0)
 
 
 def pct(values: list[float], q: int) -> float:
@@ -82,6 +84,16 @@ async def _timed(name: str, step: Callable[[], Awaitable[Any]], progress: Callab
     return result
 
 
+async def _first_audio(size: Size) -> dict[str, float]:
+    """Streamed speech's time to first audio, once ``bench/first_audio.py`` exists; empty until then."""
+    try:
+        module = importlib.import_module("bench.first_audio")
+    except ModuleNotFoundError:
+        return {}
+    figures: dict[str, float] = await module.measure_first_audio(speech_s=size.first_audio_s, first_chunk_s=1.0)
+    return figures
+
+
 async def measure(size: Size, progress: Callable[[str], None]) -> dict[str, Any]:
     """Every figure, with its baseline, as one JSON-able dict (``report`` turns it into the table)."""
     started = time.monotonic()
@@ -104,6 +116,7 @@ async def measure(size: Size, progress: Callable[[str], None]) -> dict[str, Any]
     idle, busy, lag_s = await _timed("loop lag", lambda: local.loop_lag(size.lag_jobs, size.lag_jobs), progress)
     ours, plain = await _timed("audio encode", lambda: asyncio.to_thread(local.encode_speed, size.clip_s,
                                                                           size.encode_rounds), progress)
+    first_audio = await _timed("time to first audio", lambda: _first_audio(size), progress)
     top = next(r for r in runs if r.n == max(size.levels))
     at = next(r for r in runs if r.n == size.overhead_at)
     worst = max(("discord", "slack"),
@@ -131,7 +144,8 @@ async def measure(size: Size, progress: Callable[[str], None]) -> dict[str, Any]
         "throughput_jobs_s": flow.jobs_s, "baseline_throughput_jobs_s": flow.provider_jobs_s,
         "throughput_jobs": flow.jobs, "throughput_delivered": flow.delivered,
         "throughput_by_workers": None,  # n/a: workers run in one process until `studiobot worker` exists
-        "time_to_first_audio_s": None,  # n/a: speech is not streamed yet
+        "time_to_first_audio_s": first_audio.get("first_audio_s"),
+        "first_audio": first_audio,  # empty until speech streams (bench/first_audio.py)
         "bursts": _bursts(runs),
         "problems": world.problems,
         "seconds": time.monotonic() - started,
