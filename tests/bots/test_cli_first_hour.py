@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import socket
 import stat
 from pathlib import Path
 
+import aiohttp
 import pytest
 from PIL import Image
 
 from tests.bots.test_cli import OFFLINE_NOTICE, assert_one_error_line, studiobot, write_png
-from tests.processes import clean_env
+from tests.processes import STUDIOBOT, clean_env, free_port, read_until
 
 BADGE = (255, 200, 40)
 
@@ -119,3 +122,17 @@ def test_doctor_flags_badly_shaped_tokens_without_printing_them(env: dict[str, s
     assert "ok   Slack: would start" in proc.stdout
     assert "secret" not in proc.stdout + proc.stderr
     assert OFFLINE_NOTICE not in proc.stderr
+
+
+async def test_run_port_and_host_pick_the_playground_address(env: dict[str, str], workdir: Path) -> None:
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(*STUDIOBOT, "run", "--host", "127.0.0.1", "--port", str(port),
+                                                cwd=workdir, env=env, stderr=asyncio.subprocess.PIPE)
+    try:
+        seen = await read_until(proc.stderr, f"Playground: http://127.0.0.1:{port}/")
+        assert "Discord: skipped" in seen
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/api/info") as res:
+            assert res.status == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 15) == 0

@@ -2,6 +2,8 @@
 
 import { buildCard, renderKey } from "./cards.js";
 import { $, api, copyText, excerpt, h, UNREACHABLE } from "./dom.js";
+import { blender } from "./blend.js";
+import { previewVoice, setupTheme, setupVoices } from "./prefs.js";
 import { renderGallery } from "./gallery.js";
 import { exportMask, maskIsDirty, setupMask, startMask, stopMask, toggleMask } from "./mask.js";
 
@@ -17,7 +19,6 @@ let info = { help: {}, voices: [], default_voice: "Kore", offline: false };
 let replyTo = null; // entry id of the image being replied to
 let lastSent = localStorage.getItem("studiobot-last") || "";
 let socket = null;
-const picked = new Set(); // entry ids chosen for a blend, in the order they were chosen
 
 // -- scrolling: follow new results unless the user scrolled up to read -----------------------------------------
 
@@ -51,7 +52,7 @@ const act = {
     setTimeout(() => { button.textContent = "Copy prompt"; }, 1500);
   },
   jump: (id) => showEntry(id),
-  pick: (id) => togglePick(id),
+  pick: (id) => blend.toggle(id),
   creative: async (jobId, action, n) => {
     try {
       const res = await api(`/api/jobs/${jobId}/actions`, { method: "POST",
@@ -63,39 +64,10 @@ const act = {
   },
 };
 
-// -- blending: pick images in the timeline (or drop several), then Send ---------------------------------------
-
-function togglePick(id) {
-  if (picked.has(id)) picked.delete(id); else picked.add(id);
-  const e = entries.get(id);
-  if (e) render(e);
-  showBlendBar();
-}
-
-function showBlendBar() {
-  $("blend-bar").hidden = picked.size === 0;
-  $("blend-count").textContent = picked.size === 1 ? "1 image picked; pick at least one more."
-    : `${picked.size} images picked, blended in that order.`;
-  input.placeholder = picked.size ? "Optional: how to blend them, e.g. the cat from the first in the style of the second"
-    : "/speak Hello there  ·  /imagine a lighthouse --aspect 16:9";
-}
-
-function clearPicks() {
-  const ids = [...picked];
-  picked.clear();
-  for (const id of ids) { const e = entries.get(id); if (e) render(e); }
-  showBlendBar();
-}
-
-async function sendBlend(text) {
-  const res = await api("/api/blend", { method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ sources: [...picked], text }) });
-  clearPicks();
-  if (res.entry) upsert(res.entry);
-}
+const blend = blender({ redraw: (id) => { const e = entries.get(id); if (e) render(e); }, upsert: (e) => upsert(e) });
 
 function render(e) {
-  const key = renderKey(e, entries, picked);
+  const key = renderKey(e, entries, blend.picked);
   let slot = rendered.get(e.id);
   if (slot && slot.key === key) return;
   const wasNear = nearBottom(); // measured before the page grows
@@ -111,7 +83,7 @@ function render(e) {
   }
   slot.node.dataset.kind = e.kind;
   slot.node.dataset.state = e.state;
-  slot.body.replaceChildren(...buildCard(e, { entries, info, act, picked }));
+  slot.body.replaceChildren(...buildCard(e, { entries, info, act, picked: blend.picked }));
   slot.key = key;
   $("welcome").hidden = rendered.size > 0;
   if (isNew || gotResult) follow(wasNear);
@@ -132,7 +104,7 @@ function removeEntry(id) {
   const slot = rendered.get(id);
   entries.delete(id);
   rendered.delete(id);
-  if (picked.delete(id)) showBlendBar();
+  blend.forget(id);
   if (slot) slot.node.replaceWith(...slot.thread.children); // its edits stay, one level up
   if (replyTo === id) stopReply();
   $("welcome").hidden = rendered.size > 0;
@@ -142,8 +114,7 @@ function removeEntry(id) {
 function clearAll() {
   entries.clear();
   rendered.clear();
-  picked.clear();
-  showBlendBar();
+  blend.clear();
   timeline.replaceChildren();
   stopReply();
   $("welcome").hidden = false;
@@ -204,10 +175,10 @@ function withPickedVoice(text) {
 async function send(event) {
   event.preventDefault();
   const raw = input.value;
-  if (!raw.trim() && !picked.size) return;
-  if (picked.size && !raw.trim().startsWith("/")) {
+  if (!raw.trim() && !blend.picked.size) return;
+  if (blend.picked.size && !raw.trim().startsWith("/")) {
     $("send").disabled = true;
-    try { await sendBlend(raw.trim()); if (input.value === raw) { input.value = ""; autosize(); } }
+    try { await blend.send(raw.trim()); if (input.value === raw) { input.value = ""; autosize(); } }
     catch (err) { note(err.message, { error: true, said: raw || "blend" }); }
     finally { $("send").disabled = false; input.focus(); }
     return;
@@ -254,7 +225,7 @@ async function uploadMany(files) {
   const list = [...files];
   const done = await Promise.all(list.map(upload));
   if (list.length < 2) return;
-  for (const e of done) if (e && !picked.has(e.id)) togglePick(e.id);
+  for (const e of done) if (e && !blend.picked.has(e.id)) blend.toggle(e.id);
 }
 
 // -- replying ----------------------------------------------------------------------------------------------------------
@@ -314,49 +285,6 @@ function onKey(ev) {
     autosize();
     showHint();
   } else if (ev.key === "Escape" && replyTo) { ev.preventDefault(); stopReply(); }
-}
-
-// -- voices and theme ----------------------------------------------------------------------------------------------
-
-async function previewVoice() {
-  const btn = $("preview-voice");
-  btn.disabled = true;
-  btn.textContent = "… Preparing";
-  try {
-    const res = await fetch(`/api/voices/${encodeURIComponent($("voice").value)}/preview`).catch(() => {
-      throw new Error(UNREACHABLE);
-    });
-    if (!res.ok) throw new Error((await res.json()).error || "No preview available.");
-    const audio = $("preview-audio");
-    audio.src = URL.createObjectURL(await res.blob());
-    await audio.play().catch(() => { /* autoplay may be refused; the clip is still loaded */ });
-  } catch (err) {
-    note(err.message, { error: true });
-  } finally {
-    btn.disabled = false;
-    btn.textContent = "▶ Preview voice";
-  }
-}
-
-function setupVoices() {
-  const picker = $("voice");
-  const saved = localStorage.getItem("studiobot-voice");
-  const chosen = info.voices.some((v) => v.name === saved) ? saved : info.default_voice;
-  for (const v of info.voices) {
-    picker.append(h("option", { value: v.name, text: `${v.name} · ${v.character}`, selected: v.name === chosen }));
-  }
-  picker.addEventListener("change", () => localStorage.setItem("studiobot-voice", picker.value));
-}
-
-function setupTheme() {
-  const saved = localStorage.getItem("studiobot-theme");
-  if (saved) document.documentElement.dataset.theme = saved;
-  $("theme").addEventListener("click", () => {
-    const dark = document.documentElement.dataset.theme
-      ? document.documentElement.dataset.theme === "dark" : !matchMedia("(prefers-color-scheme: light)").matches;
-    document.documentElement.dataset.theme = dark ? "light" : "dark";
-    localStorage.setItem("studiobot-theme", document.documentElement.dataset.theme);
-  });
 }
 
 // -- live updates: reconnect forever, with a capped backoff ---------------------------------------------------------
@@ -430,16 +358,16 @@ async function init() {
   setupMask();
   info = await api("/api/info");
   $("offline-badge").hidden = !info.offline;
-  setupVoices();
+  setupVoices(info);
   $("help").textContent = info.help.help || "";
   $("form").addEventListener("submit", send);
   input.addEventListener("keydown", onKey);
   input.addEventListener("input", () => { autosize(); showHint(); });
   $("help-toggle").addEventListener("click", () => { $("help").hidden = !$("help").hidden; });
-  $("preview-voice").addEventListener("click", previewVoice);
+  $("preview-voice").addEventListener("click", () => previewVoice((text) => note(text, { error: true })));
   $("file").addEventListener("change", (ev) => { uploadMany(ev.target.files); ev.target.value = ""; });
   $("blend-send").addEventListener("click", () => $("form").requestSubmit());
-  $("blend-clear").addEventListener("click", clearPicks);
+  $("blend-clear").addEventListener("click", blend.clear);
   $("reply-cancel").addEventListener("click", stopReply);
   $("mask-toggle").addEventListener("click", toggleMask);
   $("view-timeline").addEventListener("click", () => setView("timeline"));
