@@ -14,7 +14,7 @@ from core.community.costs import metering
 from core.community.members import HistoryPage, Members
 from core.community.service import LOCAL_PLATFORMS, Community
 from core.community.store import SqlCommunityStore
-from core.db import open_database
+from core.db import Conflict, open_database
 from core.errors import InputError, ProviderUnavailable, StudioError, restore_error
 from core.jobs import retention
 from core.jobs.delivery import DeliveryHook, Reply
@@ -99,7 +99,10 @@ class Studio:
         self._inflight[dedupe_key] = future  # before any await, so a concurrent duplicate waits on it
         try:
             existing = await self.journal.find_by_key(dedupe_key)
-            job = existing or await self._accept(request, requester, origin, parent_id, reply, dedupe_key)
+            try:
+                job = existing or await self._accept(request, requester, origin, parent_id, reply, dedupe_key)
+            except Conflict:  # another process sharing the journal took the same event a moment ago
+                job = await self._first_with(dedupe_key)
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # retrieved: no "never retrieved" warning when nobody else waited
@@ -107,6 +110,12 @@ class Studio:
         finally:
             self._inflight.pop(dedupe_key, None)
         future.set_result(job)
+        return job
+
+    async def _first_with(self, dedupe_key: str) -> Job:
+        job = await self.journal.find_by_key(dedupe_key)
+        if job is None:  # the other insert rolled back after all: nothing to point at
+            raise StudioError()
         return job
 
     async def _accept(self, request: Request, requester: Requester, origin: Origin, parent_id: str | None,

@@ -14,6 +14,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 Row = Mapping[str, Any]
+
+
+class Conflict(Exception):
+    """A row with the same unique key exists: another process (or a retried event) got there first."""
+
 Params = Sequence[Any]
 
 

@@ -13,11 +13,11 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from functools import lru_cache
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, errors
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from core.db.base import Executor, Params, Row
+from core.db.base import Conflict, Executor, Params, Row
 
 EXCLUSIVE_LOCK = 0x5354_5544  # "STUD": the advisory lock of exclusive transactions
 _MARK = re.compile(r"\?")
@@ -33,7 +33,10 @@ class _Tx:
         self._conn = conn
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        cursor = await self._conn.execute(to_psycopg(sql), tuple(params))
+        try:
+            cursor = await self._conn.execute(to_psycopg(sql), tuple(params))
+        except errors.UniqueViolation as exc:
+            raise Conflict(str(exc)) from exc
         return max(cursor.rowcount, 0)
 
     async def execute_many(self, sql: str, rows: Iterable[Params]) -> None:

@@ -8,13 +8,14 @@ them run beside the writer, and other processes share the file under ``busy_time
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiosqlite
 
-from core.db.base import Executor, Params, Row
+from core.db.base import Conflict, Executor, Params, Row
 
 
 class _Tx:
@@ -24,7 +25,12 @@ class _Tx:
         self._db = db
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        cursor = await self._db.execute(sql, tuple(params))
+        try:
+            cursor = await self._db.execute(sql, tuple(params))
+        except sqlite3.IntegrityError as exc:
+            if str(exc).startswith("UNIQUE"):
+                raise Conflict(str(exc)) from exc
+            raise
         return int(cursor.rowcount)
 
     async def execute_many(self, sql: str, rows: Iterable[Params]) -> None:
