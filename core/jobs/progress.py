@@ -21,7 +21,7 @@ from core.tasks import TaskOwner
 
 log = logging.getLogger(__name__)
 
-BUDGET = 3  # progress calls per job: a first queue position, maybe one closer to the front, "working"
+BUDGET = 2  # progress calls per job: its queue position, then "working" (with the defer and the result: ≤4 calls)
 SEND_TIMEOUT_S = 10.0  # a stalled platform answer must not hold up every other job's progress
 EXACT_UNTIL = 5  # positions 1..5 are each worth telling; beyond that, only every 5th
 

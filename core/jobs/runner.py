@@ -249,6 +249,8 @@ class JobRunner:
                 with contextlib.suppress(asyncio.CancelledError):
                     await live.task
                 raise
+            except Exception:  # the journal failed: the job keeps its last state and lease, so it resumes later
+                log.exception("job %s stopped on a journal error", job_id)
             finally:
                 live.task = None
                 self._drop(live)

@@ -55,10 +55,17 @@ async def test_queue_positions_are_reported_while_waiting(offline_studio: Studio
     ]
     for job in jobs:
         await offline_studio.outcome(job.id)
-    positions = [p.position for p in replies[2].progress_events if p.state is JobState.QUEUED]
-    assert positions[0] in (2, 3)
-    assert positions == sorted(positions, reverse=True)
-    assert positions[-1] == 1
+    told = replies[2].progress_events
+    assert [p.state for p in told] == [JobState.QUEUED, JobState.RUNNING]  # the platform: 2 edits at most
+    assert told[0].position in (2, 3)
+
+
+async def test_watchers_see_every_queue_position(offline_studio: Studio) -> None:
+    jobs = [await offline_studio.submit(ImagineRequest(f"card {n}"), REQUESTER, ORIGIN) for n in range(3)]
+    seen = [e async for e in offline_studio.watch(jobs[2].id)]
+    positions = [e.position for e in seen if e.state is JobState.QUEUED and e.position]
+    assert positions == sorted(positions, reverse=True) and positions[-1] == 1
+    assert seen[-1].state is JobState.DONE
 
 
 async def test_cancelling_a_queued_job_ends_it_cancelled_and_says_so(offline_studio: Studio) -> None:

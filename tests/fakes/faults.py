@@ -33,10 +33,11 @@ class Fault:
     retry_after: float = 0.0
     stall_s: float = 60.0
     times: int = 1
+    content: str = ""  # only requests whose content type contains this (``multipart``: uploads, not edits)
     hits: int = 0
 
     def matches(self, request: web.Request) -> bool:
-        return (self.times > 0 and self.method in (request.method, "*")
+        return (self.times > 0 and self.method in (request.method, "*") and self.content in request.content_type
                 and re.search(self.path, request.path) is not None)
 
 
@@ -48,7 +49,7 @@ class Faults:
     armed: list[Fault] = field(default_factory=list)
     hit: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def arm(self, kind: str, method: str, path: str, **options: float | int) -> Fault:
+    def arm(self, kind: str, method: str, path: str, **options: float | int | str) -> Fault:
         if kind not in KINDS:
             raise ValueError(kind)
         fault = Fault(kind, method, path, **options)  # type: ignore[arg-type]
