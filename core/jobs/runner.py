@@ -135,6 +135,11 @@ class JobRunner:
                 log.info("released %d unfinished jobs for the next start", released)
         self._live.clear()
 
+    @staticmethod
+    def _stopping() -> bool:
+        task = asyncio.current_task()
+        return task is not None and task.cancelling() > 0
+
     def _running(self) -> list[asyncio.Task[Any]]:
         return [live.task for live in self._live.values() if live.task is not None and not live.task.done()]
 
@@ -244,6 +249,8 @@ class JobRunner:
             try:
                 await asyncio.shield(live.task)
             except asyncio.CancelledError:
+                if not self._stopping():
+                    continue  # only the job was cancelled, and it has ended itself
                 # The worker is stopping: interrupt the job, which stays 'running' until released or resumed.
                 live.task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -261,16 +268,16 @@ class JobRunner:
             await self._finish(job, JobState.CANCELLED, error=JobCancelled())
 
     async def _run(self, job_id: str, live: Live) -> None:
-        job = await self.journal.start(job_id)
-        self._publish(Progress(job.id, JobState.RUNNING, message="generating"))
         try:
+            job = await self.journal.start(job_id)
+            self._publish(Progress(job.id, JobState.RUNNING, message="generating"))
             if live.cancelled:
                 raise asyncio.CancelledError
             result = await self._execute(job)
             ref = await asyncio.to_thread(self.results.save, job.id, result)
         except asyncio.CancelledError:
-            if live.cancelled:
-                await asyncio.shield(self._finish(job, JobState.CANCELLED, error=JobCancelled()))
+            if live.cancelled:  # the user cancelled (even while the job was only being marked running)
+                await asyncio.shield(self._cancelled(job_id))
                 return
             raise
         except StudioError as err:
