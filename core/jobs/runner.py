@@ -307,12 +307,16 @@ class JobRunner:
         try:
             hook = self._hooks.get(job.origin.platform)
             reply = live.reply if live is not None and live.reply is not None else None
-            if reply is None:
-                if hook is None:
-                    return  # stays pending until that platform's adapter runs
-                reply = hook.reply_for(job)
+            if reply is None and hook is None:
+                return  # stays pending until that platform's adapter runs
             if not reconcile_first and not await self.journal.claim_delivery(job.id):
                 return
+            if reply is None:
+                assert hook is not None
+                reply = hook.reply_for(job)
+                # The request outlived its process: ask the platform first (it also tidies what that process
+                # left, such as a status message), then post only what is missing.
+                reconcile_first = True
             if outcome is None:
                 outcome = await self._outcome_of(job)
             await self._deliverer.deliver(job, outcome, reply, hook, reconcile_first=reconcile_first)

@@ -17,7 +17,7 @@ from typing import Any
 
 import aiohttp
 
-from adapters.slack.ledger import RESULT_EVENT
+from adapters.slack.ledger import RESULT_EVENT, STATUS_EVENT
 from emulator.app import Emulator
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.state import Interaction
@@ -142,7 +142,7 @@ class Stack:
 
     # -- the journal and what users see -----------------------------------------------------------------------
 
-    def rows(self, sql: str = "SELECT id, platform, state, delivery, dedupe_key FROM jobs") -> list[Any]:
+    def rows(self, sql: str = "SELECT id, platform, state, delivery, dedupe_key, kind FROM jobs") -> list[Any]:
         path = self.data / "journal.sqlite3"
         if not path.exists():
             return []
@@ -175,21 +175,25 @@ class Stack:
                 if m["author"]["id"] == state.bot["id"] and m["id"] not in state.deleted and not m["attachments"]
                 and (not m["content"] or str(m["content"]).startswith(PROGRESS))]
 
-    def slack_results(self, job_id: str) -> tuple[int, int]:
-        """(file shares, buttons messages) carrying this job, across the channel and its threads."""
+    def slack_results(self, job_id: str) -> tuple[int, int, int]:
+        """(file shares, result messages, status messages) of this job, across the channel and its threads.
+        Speech is a shared file plus its result message; an image is one result message showing it."""
         messages = self.slack.channels.get(CHANNEL, [])
         files = sum(1 for m in messages if any(job_id in f["name"] for f in m.get("files", [])))
-        buttons = sum(1 for m in messages if (m.get("metadata") or {}).get("event_type") == RESULT_EVENT
-                      and m["metadata"]["event_payload"]["job_id"] == job_id)
-        return files, buttons
+
+        def tagged(event: str) -> int:
+            return sum(1 for m in messages if (m.get("metadata") or {}).get("event_type") == event
+                       and m["metadata"]["event_payload"].get("job_id") == job_id)
+        return files, tagged(RESULT_EVENT), tagged(STATUS_EVENT)
 
     def assert_exactly_once(self, rows: Sequence[Any]) -> None:
-        for job_id, platform, state, delivery, _ in rows:
+        for job_id, platform, state, delivery, _, kind in rows:
             assert (state, delivery) == ("done", "delivered"), (job_id, platform, state, delivery)
             if platform == "discord":
                 assert len(self.discord_results(job_id)) == 1, (job_id, self.discord_results(job_id))
             else:
-                assert self.slack_results(job_id) == (1, 1), (job_id, self.slack_results(job_id))
+                expected = (1 if kind == "speak" else 0, 1, 0)
+                assert self.slack_results(job_id) == expected, (job_id, kind, self.slack_results(job_id))
         assert self.discord_leftovers() == []
         errors = [e["text"] for e in self.slack.ephemerals if "wouldn't" in e["text"] or "went wrong" in e["text"]]
         assert errors == []

@@ -130,6 +130,6 @@ async def test_retention_prunes_old_jobs_results_and_inputs(tmp_path: Path) -> N
         assert path is not None and path.exists()
         assert await retention.prune(studio.journal, studio.results, studio.journal.blobs, 3600) == 0  # type: ignore[attr-defined]
         old = time.time() - 31 * 86400
-        await studio.journal._write("UPDATE jobs SET updated_at = ?", (old,))  # type: ignore[attr-defined]
+        await studio.journal.db.execute("UPDATE jobs SET updated_at = ?", (old,))  # type: ignore[attr-defined]
         assert await retention.prune(studio.journal, studio.results, studio.journal.blobs, 30 * 86400) == 1  # type: ignore[attr-defined]
         assert await studio.job(job.id) is None and not path.exists()
