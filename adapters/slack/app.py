@@ -43,14 +43,28 @@ from core.studio import Studio
 log = logging.getLogger(__name__)
 
 
-class _EnvTokenNotice(logging.Filter):
-    """Bolt reads SLACK_BOT_TOKEN from the environment and warns that our client wins; it is meant to."""
+class SdkNotices(logging.Filter):
+    """What Bolt and slack_sdk log on our logger, said for an operator.
+
+    Bolt reads SLACK_BOT_TOKEN from the environment and warns that our client wins (it is meant to):
+    dropped. A lost Socket Mode connection is retried by slack_sdk every ten seconds with a traceback:
+    one warning with a hint instead (the traceback stays for ``-v``).
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "`token` will be unused" not in record.getMessage()
+        message = record.getMessage()
+        if "`token` will be unused" in message:
+            return False
+        if message.startswith("Failed to connect (error: "):
+            reason = message.removeprefix("Failed to connect (error: ").rsplit("); Retrying", 1)[0]
+            record.msg = ("Slack: Socket Mode connection failed (%s); check the network (or STUDIOBOT_SLACK_API_URL). "
+                          "Retrying in 10 s.")
+            record.args = (reason.split("[", 1)[0].strip()[:120],)
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
 
 
-log.addFilter(_EnvTokenNotice())
+log.addFilter(SdkNotices())
 
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"

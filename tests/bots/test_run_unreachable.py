@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -87,3 +89,20 @@ async def test_a_rejected_token_says_what_to_do_and_is_not_retried() -> None:
             await until_reachable("Slack", lambda: slack_probe(f"{base}/api/", "xoxb-1", "xapp-1"), hint="h")
     finally:
         await runner.cleanup()
+
+
+def test_a_lost_socket_mode_connection_is_one_warning_with_a_hint() -> None:
+    from adapters.slack.app import SdkNotices
+
+    try:
+        raise ConnectionRefusedError("Cannot connect to host slack.com:443 ssl:default [Connect call failed]")
+    except ConnectionRefusedError:
+
+
+        record = logging.LogRecord("adapters.slack.app", logging.ERROR, __file__, 1,
+                                   "Failed to connect (error: %s); Retrying...", (sys.exc_info()[1],),
+                                   sys.exc_info())
+    assert SdkNotices().filter(record)
+    assert record.levelname == "WARNING"
+    assert record.getMessage() == ("Slack: Socket Mode connection failed (Cannot connect to host slack.com:443 "
+                                   "ssl:default); check the network (or STUDIOBOT_SLACK_API_URL). Retrying in 10 s.")
