@@ -97,8 +97,6 @@ def test_a_lost_socket_mode_connection_is_one_warning_with_a_hint() -> None:
     try:
         raise ConnectionRefusedError("Cannot connect to host slack.com:443 ssl:default [Connect call failed]")
     except ConnectionRefusedError:
-
-
         record = logging.LogRecord("adapters.slack.app", logging.ERROR, __file__, 1,
                                    "Failed to connect (error: %s); Retrying...", (sys.exc_info()[1],),
                                    sys.exc_info())
