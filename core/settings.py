@@ -16,6 +16,19 @@ def _default_data_dir() -> Path:
     return Path.home() / ".studiobot"
 
 
+def shard_plan(spec: str) -> tuple[list[int], int]:
+    """``"0-3/8"`` → shards [0, 1, 2, 3] of 8; ``"5/8"`` → [5] of 8."""
+    try:
+        ids, total = spec.replace(" ", "").split("/")
+        first, _, last = ids.partition("-")
+        lo, hi, count = int(first), int(last or first), int(total)
+    except ValueError:
+        raise ValueError(f"shards look like 0-3/8 (ids/total), not {spec!r}") from None
+    if not 0 <= lo <= hi < count:
+        raise ValueError(f"shard ids {lo}-{hi} must lie within 0-{count - 1}")
+    return list(range(lo, hi + 1)), count
+
+
 class Settings(BaseSettings):
     """Built once in ``bots/`` and handed down; names here are the operator interface."""
 
@@ -89,6 +102,7 @@ class Settings(BaseSettings):
     discord_api_base: str | None = None  # e.g. http://127.0.0.1:9000/api/v10 (tests, proxies)
     discord_gateway_url: str | None = None  # e.g. ws://127.0.0.1:9000/gateway
     discord_sharded: bool = False  # AutoShardedClient for bots in many servers
+    discord_shards: str | None = None  # "0-3/8": this front end runs shards 0..3 of 8 (split across processes)
     discord_message_content: bool = False  # opt in when the privileged intent is enabled in the portal
     slack_port: int = Field(3000, ge=0, le=65535)
     slack_api_url: str | None = None  # e.g. http://127.0.0.1:9001/api/ (tests)
@@ -97,6 +111,13 @@ class Settings(BaseSettings):
     playground_port: int = Field(8787, ge=0, le=65535)
     playground_token: SecretStr | None = None
     playground_allow_remote: bool = False
+
+    @field_validator("discord_shards")
+    @classmethod
+    def _check_shards(cls, value: str | None) -> str | None:
+        if value is not None:
+            shard_plan(value)
+        return value
 
     @field_validator("media_hosts", mode="before")
     @classmethod

@@ -17,7 +17,7 @@ from adapters.discord.hook import DiscordHook
 from adapters.discord.services import Services
 from adapters.discord.voice import DEFAULT_IDLE_S, VoiceFactory, VoicePlayer
 from adapters.preflight import discord_probe, until_reachable
-from core.settings import Settings
+from core.settings import Settings, shard_plan
 from core.studio import Studio
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,10 @@ class DiscordAdapter:
             raise ValueError("DISCORD_TOKEN is not set")
         point_at(settings)
         self.settings = settings
-        cls = ShardedStudioClient if settings.discord_sharded else StudioClient
+        if settings.discord_shards:  # this front end's share of the shards; others run the rest
+            shard_ids, shard_count = shard_plan(settings.discord_shards)
+            client_options |= {"shard_ids": shard_ids, "shard_count": shard_count}
+        cls = ShardedStudioClient if settings.discord_sharded or settings.discord_shards else StudioClient
         self.client: StudioClient = cls(settings, **client_options)
         self.hook = DiscordHook(self.client)
 

@@ -61,6 +61,18 @@ async def test_a_sharded_bot_answers_too(tmp_path: Path, fake: FakeDiscord) -> N
     assert fake.file(message["attachments"][0])[:4] == b"OggS"
 
 
+async def test_front_ends_split_the_shards_and_each_server_is_served_by_one(tmp_path: Path,
+                                                                            fake: FakeDiscord) -> None:
+    owner = (int(fake.state.guild_id) >> 22) % 4  # where Discord routes this server's events
+    async with running(make_settings(tmp_path / "a", fake, discord_shards="0-1/4")) as a, \
+            running(make_settings(tmp_path / "b", fake, discord_shards="2-3/4")) as b:
+        message = await fake.result(await fake.slash("speak", text="Which shard?"))
+        served = [r for r in (a, b) if await r.studio.recent("discord")]
+    assert sorted(i["shard"] for i in fake.gateway.identifies) == [[0, 4], [1, 4], [2, 4], [3, 4]]
+    assert served == [a if owner < 2 else b]  # one front end took it: the one running the owning shard
+    assert fake.file(message["attachments"][0])[:4] == b"OggS"
+
+
 async def test_sync_registers_every_command(tmp_path: Path, fake: FakeDiscord) -> None:
     code, out, err = await studiobot("discord", "sync", env=env_for(fake, tmp_path))
     assert code == 0, err

@@ -17,6 +17,12 @@ class Session:
     seq: int = 0
     intents: int = 0
     identified: bool = False
+    shard: tuple[int, int] = (0, 1)  # (id, count) from IDENTIFY
+
+    def serves(self, guild_id: str | None) -> bool:
+        """Discord's routing: a guild's events go to shard (guild_id >> 22) % count; DMs go to shard 0."""
+        shard_id, count = self.shard
+        return shard_id == (0 if guild_id is None else (int(guild_id) >> 22) % count)
 
     async def send(self, op: int, d: Any, t: str | None = None) -> None:
         s = None
@@ -65,13 +71,17 @@ class Gateway:
                 return
             session.intents = int(d.get("intents", 0))
             shard = d.get("shard") or [0, 1]
+            session.shard = (int(shard[0]), int(shard[1]))
+            mine = session.serves(self.state.guild_id)
             await session.send(0, {
-                "v": 10, "user": self.state.bot, "guilds": [{"id": self.state.guild_id, "unavailable": True}],
+                "v": 10, "user": self.state.bot,
+                "guilds": [{"id": self.state.guild_id, "unavailable": True}] if mine else [],
                 "session_id": "fake-session", "resume_gateway_url": str(self.url), "shard": shard,
                 "application": {"id": self.state.app_id, "flags": 0}, "private_channels": [],
                 "relationships": [],
             }, "READY")
-            await session.send(0, self.state.guild(), "GUILD_CREATE")
+            if mine:
+                await session.send(0, self.state.guild(), "GUILD_CREATE")
             session.identified = True
             self.state.touch()
         elif op == 6:
@@ -79,7 +89,7 @@ class Gateway:
 
     async def dispatch(self, t: str, d: dict[str, Any]) -> None:
         for session in list(self.sessions):
-            if session.identified:
+            if session.identified and session.serves(d.get("guild_id")):
                 await session.send(0, d, t)
 
     async def close_all(self) -> None:
