@@ -6,6 +6,7 @@ back); tenacity retries transient failures with backoff, never blocks or bad inp
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
@@ -289,7 +290,8 @@ class GeminiProvider:
     async def speak(self, request: SpeakRequest) -> Speech:
         contents, config = speech_call(request, self.tts_model)
         blob = await self._generate(self.tts_model, contents, config, "audio")
-        return audio.speech_from_model(blob.data or b"", blob.mime_type or "")
+        # decoding (WAV parsing, resampling checks) is CPU work: never on the event loop
+        return await asyncio.to_thread(audio.speech_from_model, blob.data or b"", blob.mime_type or "")
 
     async def imagine(self, request: ImagineRequest, *, seed: int | None = None) -> bytes:
         contents, config = image_call(request.prompt, request.references, request.aspect, request.size, seed)
@@ -297,11 +299,11 @@ class GeminiProvider:
 
     async def vary(self, request: VaryRequest, *, seed: int | None = None) -> bytes:
         text = VARY_TEXT.format(prompt=request.prompt) if request.prompt else VARY_PLAIN
-        aspect = images.nearest_aspect(request.image, ASPECT_SIZES)
+        aspect = await asyncio.to_thread(images.nearest_aspect, request.image, ASPECT_SIZES)
         return await self._image(*image_call(text, (request.image,), aspect, request.size, seed))
 
     async def upscale(self, request: UpscaleRequest) -> bytes:
-        aspect = images.nearest_aspect(request.image, ASPECT_SIZES)
+        aspect = await asyncio.to_thread(images.nearest_aspect, request.image, ASPECT_SIZES)
         return await self._image(*image_call(UPSCALE_TEXT, (request.image,), aspect, request.size))
 
     async def blend(self, request: BlendRequest) -> bytes:
