@@ -38,7 +38,7 @@ def write_docs(figures: dict[str, Any], command: str, docs: Path = DOCS) -> Path
         BEGIN,
         f"Command: `{command}` (commit {report.commit()}, {figures['seconds']:.0f} s).",
         "",
-        f"Machine: {report.machine()}.",
+        f"Machine: {report.machine(figures.get('load_average'))}.",
         "",
         report.markdown_table(figures),
         "",

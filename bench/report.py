@@ -120,8 +120,8 @@ def markdown_table(f: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def machine() -> str:
-    """nproc, CPU model and memory, as the docs page names the machine."""
+def machine(load: list[float] | None = None) -> str:
+    """nproc, CPU model and memory, as the docs page names the machine, and its load during the run."""
     model = "unknown CPU"
     memory = "unknown memory"
     try:
@@ -135,9 +135,9 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    busy = f"; 1-minute load average {load[0]:.1f} at the start, {load[1]:.1f} at the end" if load else ""
     return (f"{os.cpu_count()} CPUs ({model}), {memory}, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}; load average {load:.1f} when the run ended")
+            f"Python {platform.python_version()}{busy}")
 
 
 def plot(f: dict[str, Any], path: Path) -> None:
@@ -163,6 +163,7 @@ def plot(f: dict[str, Any], path: Path) -> None:
     e2e.set(title="End-to-end latency (p50)", xlabel="concurrent users", ylabel="s")
     for ax in (ack, e2e):
         ax.set_xscale("log")
+        ax.minorticks_off()
         ax.set_xticks(levels, [str(n) for n in levels])
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)

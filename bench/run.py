@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import os
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -97,6 +98,7 @@ async def _first_audio(size: Size) -> dict[str, float]:
 async def measure(size: Size, progress: Callable[[str], None]) -> dict[str, Any]:
     """Every figure, with its baseline, as one JSON-able dict (``report`` turns it into the table)."""
     started = time.monotonic()
+    load_before = os.getloadavg()[0]
     world = World()
     await world.start()
     try:
@@ -149,5 +151,6 @@ async def measure(size: Size, progress: Callable[[str], None]) -> dict[str, Any]
         "bursts": _bursts(runs),
         "problems": world.problems,
         "seconds": time.monotonic() - started,
+        "load_average": [load_before, os.getloadavg()[0]],  # the box's 1-minute load, at start and end
     }
     return figures
