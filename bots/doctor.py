@@ -171,6 +171,19 @@ async def online_checks(settings: Settings) -> list[Check]:
                           f"token rejected ({body.get('error', 'unknown error')}); reinstall the app and copy it "
                           "again")
                 checks.append(Check("Slack online", ok, detail))
+        app = _secret(settings.slack_app_token)
+        if app:
+            base = settings.slack_api_url or SLACK_API
+            try:
+                _, body = await _get_json(session, "POST", f"{base}apps.connections.open",
+                                          {"Authorization": f"Bearer {app}"})
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                checks.append(Check("Slack Socket Mode", False, f"API unreachable ({type(exc).__name__})"))
+            else:
+                ok = body.get("ok") is True
+                checks.append(Check("Slack Socket Mode", ok, "SLACK_APP_TOKEN accepted" if ok else
+                                    f"SLACK_APP_TOKEN rejected ({body.get('error', 'unknown error')}); create an "
+                                    "app-level token with connections:write"))
     return checks
 
 

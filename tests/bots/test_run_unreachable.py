@@ -104,3 +104,17 @@ def test_a_lost_socket_mode_connection_is_one_warning_with_a_hint() -> None:
     assert record.levelname == "WARNING"
     assert record.getMessage() == ("Slack: Socket Mode connection failed (Cannot connect to host slack.com:443 "
                                    "ssl:default); check the network (or STUDIOBOT_SLACK_API_URL). Retrying in 10 s.")
+
+
+async def test_verbose_brings_back_the_library_logs(tmp_path: Path) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    env = clean_env(STUDIOBOT_DATA_DIR=str(tmp_path / "data"), DISCORD_TOKEN=DISCORD_TOKEN,
+                    STUDIOBOT_DISCORD_API_BASE=f"{dead}/api/v10")
+    proc = await asyncio.create_subprocess_exec(*STUDIOBOT, "run", "-v", cwd=tmp_path, env=env,
+                                                stderr=asyncio.subprocess.PIPE)
+    try:
+        seen = await read_until(proc.stderr, "API unreachable", timeout=30)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        await asyncio.wait_for(proc.communicate(), 15)
+    assert "DEBUG" in seen  # quiet runs show warnings only
