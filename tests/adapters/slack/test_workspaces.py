@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +14,7 @@ from pydantic import SecretStr
 
 from adapters.slack.app import BOT_SCOPES, INSTALL_PATH, REDIRECT_PATH
 from tests.adapters.slack.conftest import Rig, running
+from tests.fakes.slack import APP_TOKEN
 from tests.fakes.slack.oauth import CLIENT_ID, CLIENT_SECRET
 
 SECOND = "T0SECOND"
@@ -118,3 +120,19 @@ async def test_single_workspace_mode_keeps_working_without_oauth_pages(slack: Ri
     assert not slack.adapter.oauth
     async with slack.sender.http.get(f"{slack.adapter.http_base}{INSTALL_PATH}") as res:
         assert res.status in (404, 405)
+
+
+async def test_many_workspaces_over_socket_mode_serve_the_install_pages_beside_the_socket(tmp_path: Path) -> None:
+    async with many_workspaces(tmp_path, slack_app_token=SecretStr(APP_TOKEN)) as slack:
+        assert slack.adapter.socket_mode and slack.adapter.http_base is not None
+        status, _ = await install(slack)
+        assert status == 200
+        token = slack.fake.token_of(SECOND)
+        ack = await slack.fake.socket.send("slash_commands", {
+            "team_id": SECOND, "channel_id": "C0HARBOUR", "user_id": "UOTHER", "user_name": "other",
+            "command": "/imagine", "text": "a harbour", "trigger_id": "trig.s2",
+            "response_url": slack.fake.response_url()})
+        await asyncio.wait_for(ack, 5)
+        upload = await slack.fake.next_upload()
+        assert upload.channel == "C0HARBOUR"
+        assert {c.token for c in slack.fake.calls_to("files.completeUploadExternal")} == {token}
