@@ -85,13 +85,17 @@ async def _timed(name: str, step: Callable[[], Awaitable[Any]], progress: Callab
     return result
 
 
-async def _first_audio(size: Size) -> dict[str, float]:
+async def _first_audio(size: Size, problems: list[str]) -> dict[str, float]:
     """Streamed speech's time to first audio, once ``bench/first_audio.py`` exists; empty until then."""
     try:
         module = importlib.import_module("bench.first_audio")
     except ModuleNotFoundError:
         return {}
-    figures: dict[str, float] = await module.measure_first_audio(speech_s=size.first_audio_s, first_chunk_s=1.0)
+    try:
+        figures: dict[str, float] = await module.measure_first_audio(speech_s=size.first_audio_s, first_chunk_s=1.0)
+    except Exception as exc:  # another helper's scenario: its failure is reported, not fatal to the rest
+        problems.append(f"time to first audio failed: {type(exc).__name__}: {exc}"[:300])
+        return {}
     return figures
 
 
@@ -118,7 +122,7 @@ async def measure(size: Size, progress: Callable[[str], None]) -> dict[str, Any]
     idle, busy, lag_s = await _timed("loop lag", lambda: local.loop_lag(size.lag_jobs, size.lag_jobs), progress)
     ours, plain = await _timed("audio encode", lambda: asyncio.to_thread(local.encode_speed, size.clip_s,
                                                                           size.encode_rounds), progress)
-    first_audio = await _timed("time to first audio", lambda: _first_audio(size), progress)
+    first_audio = await _timed("time to first audio", lambda: _first_audio(size, world.problems), progress)
     top = next(r for r in runs if r.n == max(size.levels))
     at = next(r for r in runs if r.n == size.overhead_at)
     worst = max(("discord", "slack"),
