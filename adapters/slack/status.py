@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -68,8 +67,3 @@ class Status:
         async with self.lock:
             self.closed = True
             return self.ts
-
-
-def update_args(status_ts: str | None, channel: str, thread: str | None) -> dict[str, Any]:
-    """Where a result goes: an edit of the status message, or a new message in the channel or thread."""
-    return {"channel": channel, "ts": status_ts} if status_ts else {"channel": channel, "thread_ts": thread}
