@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 from collections.abc import AsyncIterator, Iterator
 
 import psycopg
@@ -11,6 +12,12 @@ import pytest
 
 from emulator.app import Emulator
 from tests.postgres import Cluster, running_cluster
+
+# Tests stop the processes they start with SIGINT, as Ctrl+C would. A shell without job control starts a
+# background command (`ci.sh &`) with SIGINT ignored, and an ignored signal stays ignored across exec, so
+# every `studiobot run` under such a suite would ignore Ctrl+C and the test would time out. Put it back.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from aiohttp import web
 from adapters.preflight import TokenRejected, discord_probe, slack_probe, until_reachable
 from tests.processes import STUDIOBOT, clean_env, free_port, read_until
 
+STOP_S = 60  # the wait ends when the process exits (well under a second); the bound is for a loaded box
 DISCORD_TOKEN = base64.b64encode(b"123456789012345678").decode().rstrip("=") + ".GhIjKl.secretpart0123456789"
 
 
@@ -33,7 +34,7 @@ async def test_an_unreachable_platform_is_one_line_per_attempt_then_a_clean_stop
         seen = await read_until(proc.stderr, "Retrying in 1 s", "Retrying in 2 s", timeout=30)
     finally:
         proc.send_signal(signal.SIGINT)
-        rest = (await asyncio.wait_for(proc.communicate(), 15))[1].decode()
+        rest = (await asyncio.wait_for(proc.communicate(), STOP_S))[1].decode()
     everything = seen + rest
     attempts = [ln for ln in everything.splitlines() if "API unreachable" in ln]
     assert len(attempts) >= 2
@@ -116,5 +117,5 @@ async def test_verbose_brings_back_the_library_logs(tmp_path: Path) -> None:
         seen = await read_until(proc.stderr, "API unreachable", timeout=30)
     finally:
         proc.send_signal(signal.SIGINT)
-        await asyncio.wait_for(proc.communicate(), 15)
+        await asyncio.wait_for(proc.communicate(), STOP_S)
     assert "DEBUG" in seen  # quiet runs show warnings only
