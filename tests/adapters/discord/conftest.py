@@ -77,12 +77,14 @@ class FakeVoice(discord.VoiceProtocol):
     """A voice connection that sends nothing: it reads the audio source like discord.py's player thread."""
 
     instances: ClassVar[list[FakeVoice]] = []
+    hold: ClassVar[threading.Event] = threading.Event()  # cleared: playback waits, as a long clip would
 
     def __init__(self, client: discord.Client, channel: discord.abc.Connectable) -> None:
         super().__init__(client, channel)
         self.packets: list[bytes] = []
         self.connected = False
         self.disconnected = threading.Event()
+        self.playing = threading.Event()
         FakeVoice.instances.append(self)
 
     async def connect(self, *, timeout: float, reconnect: bool, self_deaf: bool = False,
@@ -101,12 +103,18 @@ class FakeVoice(discord.VoiceProtocol):
         self.channel = channel
 
     def play(self, source: discord.AudioSource, *, after: Any = None) -> None:
+        if self.playing.is_set():
+            raise discord.ClientException("Already playing audio.")  # as discord.py's VoiceClient.play
+        self.playing.set()
+
         def run() -> None:
             try:
+                FakeVoice.hold.wait()
                 while packet := source.read():
                     self.packets.append(packet)
             finally:
                 source.cleanup()
+                self.playing.clear()
                 if after is not None:
                     after(None)
 
@@ -155,6 +163,7 @@ async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
     monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY",
                         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
     FakeVoice.instances.clear()
+    FakeVoice.hold.set()
     server = FakeDiscord()
     await server.start()
     yield server

@@ -68,8 +68,10 @@ async def test_play_in_the_callers_voice_channel(fake: FakeDiscord, bot: Running
 
 
 async def test_clips_queue_per_server(fake: FakeDiscord, bot: Running) -> None:
+    FakeVoice.hold.clear()  # the first clip is still playing when the second arrives, however slow the box
     first = await fake.result(await fake.slash("speak", text="One.", play=True))
     second = await fake.result(await fake.slash("speak", text="Two, a little longer.", play=True))
+    FakeVoice.hold.set()
     (vc,) = FakeVoice.instances  # joined once, played both
     await asyncio.wait_for(asyncio.to_thread(vc.disconnected.wait), 10)
     total = sum(seconds(fake.file(m["attachments"][0])) for m in (first, second))
