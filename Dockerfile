@@ -20,6 +20,9 @@ RUN mkdir /data && chown studiobot /data
 VOLUME ["/data"]
 USER 10001
 WORKDIR /home/studiobot
-EXPOSE 8787 3000
+EXPOSE 8787 3000 9108
+# /healthz answers while the event loop runs (keep STUDIOBOT_METRICS_PORT set: 0 turns the endpoint off)
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('STUDIOBOT_METRICS_PORT', '9108') + '/healthz', timeout=4)"]
 ENTRYPOINT ["studiobot"]
 CMD ["run"]

@@ -13,8 +13,9 @@ from rich.console import Console
 from adapters.base import Adapter
 from adapters.playground import Playground
 from bots.local import FileHook
+from core.ops import OpsServer
 from core.settings import Settings
-from core.studio import open_studio
+from core.studio import Studio, open_studio
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ async def _serve(settings: Settings, console: Console, adapters: list[Adapter]) 
             console.print(f"Gemini: {settings.tts_model} for speech, {settings.image_model} for images",
                           highlight=False)
         console.print(f"Journal: {settings.journal_path}", highlight=False)
+        ops = await _start_ops(settings, console, studio, adapters)
         tasks = [asyncio.create_task(a.serve(studio, on_ready=_announce(console, a.name)), name=a.name)
                  for a in adapters]
         try:
@@ -106,6 +108,25 @@ async def _serve(settings: Settings, console: Console, adapters: list[Adapter]) 
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if ops is not None:
+                await ops.stop()
+
+
+async def _start_ops(settings: Settings, console: Console, studio: Studio, adapters: list[Adapter]) -> OpsServer | None:
+    """Metrics and health checks (STUDIOBOT_METRICS_PORT=0 turns them off; a busy port is not fatal)."""
+    if not settings.metrics_port:
+        return None
+    checks = {a.name: ready for a in adapters if (ready := getattr(a, "ready", None)) is not None}
+    ops = OpsServer(studio, checks)
+    try:
+        where = await ops.start(settings.metrics_host, settings.metrics_port)
+    except OSError as exc:
+        await ops.stop()
+        console.print(f"Metrics: off ({settings.metrics_host}:{settings.metrics_port}: {exc.strerror})",
+                      highlight=False)
+        return None
+    console.print(f"Metrics: {where} (and /healthz, /readyz)", highlight=False)
+    return ops
 
 
 def _announce(console: Console, name: str) -> Callable[[str], None]:

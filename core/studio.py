@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,7 +16,7 @@ from core.community.members import HistoryPage, Members
 from core.community.service import LOCAL_PLATFORMS, Community
 from core.community.store import SqlCommunityStore
 from core.db import Conflict, open_database
-from core.errors import InputError, ProviderUnavailable, StudioError, restore_error
+from core.errors import InputError, NotAllowed, ProviderUnavailable, QuotaExceeded, StudioError, restore_error
 from core.jobs import retention
 from core.jobs.delivery import DeliveryHook, Reply
 from core.jobs.files import BlobStore, ResultStore
@@ -24,6 +25,7 @@ from core.jobs.model import Job, JobState, Progress, new_job_id
 from core.jobs.queue import InProcessQueue, JobQueue
 from core.jobs.runner import JobRunner
 from core.media import audio, grid, images
+from core.metrics import Metrics
 from core.providers.base import Provider
 from core.requests import (
     BlendRequest,
@@ -53,6 +55,8 @@ class Studio:
                  *, settings: Settings | None = None) -> None:
         self.provider = provider
         self.community = community
+        self.metrics = Metrics()
+        self.pools = dict(pools)
         self.default_count = default_count
         self._inflight: dict[str, asyncio.Future[Job]] = {}
         self.journal = journal
@@ -122,12 +126,16 @@ class Studio:
                       reply: Reply | None, dedupe_key: str | None) -> Job:
         if isinstance(request, ImagineRequest) and request.count is None:
             request = dataclasses.replace(request, count=self.default_count)
-        request = await validate(request, self.provider.limits)
-        if parent_id is None and (parents := parents_of(request)):
-            parent_id = parents[0].job_id  # chains, Retry and history follow the first parent
-        job = Job(id=new_job_id(), request=request, requester=requester, origin=origin, parent_id=parent_id,
-                  dedupe_key=dedupe_key)
-        await self.community.admit(job.id, request, requester, origin)  # rules, then limits; counts it
+        try:
+            request = await validate(request, self.provider.limits)
+            if parent_id is None and (parents := parents_of(request)):
+                parent_id = parents[0].job_id  # chains, Retry and history follow the first parent
+            job = Job(id=new_job_id(), request=request, requester=requester, origin=origin, parent_id=parent_id,
+                      dedupe_key=dedupe_key)
+            await self.community.admit(job.id, request, requester, origin)  # rules, then limits; counts it
+        except StudioError as err:
+            self.metrics.refused(refusal_reason(err))
+            raise
         try:
             return await self.runner.submit(job, reply)
         except BaseException:
@@ -221,12 +229,32 @@ class Studio:
         return await self.members.forget(platform, user_id)
 
     async def _execute(self, job: Job) -> Result:
-        with metering() as usages:
+        self.metrics.started(job.pool, job.created_at)
+        began, outcome = time.monotonic(), "error"
+        with metering() as meter:
             try:
-                return await self._generate(job)
+                result = await self._generate(job)
+                outcome = "ok"
+                return result
+            except asyncio.CancelledError:
+                outcome = "cancelled"
+                raise
             finally:
-                if usages:
-                    await asyncio.shield(self.community.record(job.id, job.kind, usages))
+                self.metrics.generated(job.kind, time.monotonic() - began, outcome, meter.attempts)
+                if meter.usages:
+                    await asyncio.shield(self.community.record(job.id, job.kind, meter.usages))
+
+    async def refresh_metrics(self) -> None:
+        await self.metrics.refresh(self.journal, self.community.store, self.runner.queue, tuple(self.pools))
+
+    async def journal_ok(self) -> bool:
+        """The journal answers a query (``/readyz``)."""
+        try:
+            async with asyncio.timeout(2):
+                await self.journal.get("")
+        except Exception:
+            return False
+        return True
 
     async def _generate(self, job: Job) -> Result:
         request = job.request
@@ -289,6 +317,15 @@ class Studio:
         self._check_image(raw)
         return await asyncio.to_thread(images.fit_budget, raw, max_bytes, offline=self.provider.offline,
                                        shrink=shrink)
+
+
+def refusal_reason(err: StudioError) -> str:
+    """A short label for the refusals metric."""
+    if isinstance(err, NotAllowed):
+        return err.reason
+    if isinstance(err, QuotaExceeded):
+        return err.limit
+    return err.code
 
 
 def make_provider(settings: Settings) -> Provider:

@@ -18,6 +18,7 @@ def clean_env(**values: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(_PRIVATE) and k != "FORCE_COLOR"}
     env["NO_PROXY"] = env["no_proxy"] = ",".join(filter(None, [env.get("NO_PROXY"), "127.0.0.1"]))
     env["COLUMNS"] = "200"
+    env["STUDIOBOT_METRICS_PORT"] = "0"  # parallel runs would fight over 9108; tests that want it pass a port
     return env | values
 
 

@@ -9,7 +9,7 @@ from core.settings import Settings
 
 OFFLINE: dict[str, Any] = {
     "speech_workers": 1, "image_workers": 1, "gemini_api_key": None, "user_requests_per_minute": 0,
-    "playground_port": 0, "progress_interval_s": 0.0, "shutdown_grace_s": 2.0,
+    "playground_port": 0, "metrics_port": 0, "progress_interval_s": 0.0, "shutdown_grace_s": 2.0,
 }
 
 

@@ -13,6 +13,7 @@ from discord import app_commands
 from adapters.discord import community, creative, mentions
 from adapters.discord.buttons import CancelButton, DeleteButton, EditButton, RetryButton
 from adapters.discord.commands import add_commands
+from adapters.discord.errors import on_tree_error
 from adapters.discord.hook import DiscordHook
 from adapters.discord.services import Services
 from adapters.discord.voice import DEFAULT_IDLE_S, VoiceFactory, VoicePlayer
@@ -54,6 +55,7 @@ class StudioClient(discord.Client):
 
     async def setup_hook(self) -> None:
         add_commands(self.tree)
+        self.tree.error(on_tree_error)
         self.add_dynamic_items(RetryButton, EditButton, DeleteButton, CancelButton, *creative.DYNAMIC,
                                *community.DYNAMIC)
 
@@ -93,6 +95,16 @@ class DiscordAdapter:
         cls = ShardedStudioClient if settings.discord_sharded or settings.discord_shards else StudioClient
         self.client: StudioClient = cls(settings, **client_options)
         self.hook = DiscordHook(self.client)
+
+    async def ready(self) -> bool:
+        """Connected to the gateway now (``/readyz``): logged in, and the websocket (or every shard's) open."""
+        c = self.client
+        if c.is_closed() or not c.is_ready():
+            return False
+        shards = getattr(c, "shards", None)
+        if shards:
+            return all(not shard.is_closed() for shard in shards.values())
+        return c.ws is not None and c.ws.open
 
     async def serve(self, studio: Studio, *, on_ready: Callable[[str], None] | None = None) -> None:
         """Run until cancelled (one task in the bots' TaskGroup)."""

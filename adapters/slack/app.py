@@ -26,6 +26,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 
 from adapters.preflight import slack_probe, until_reachable
+from adapters.slack import errors
 from adapters.slack.blend import Blends
 from adapters.slack.creative import CreativeButtons
 from adapters.slack.flow import Flow
@@ -138,6 +139,7 @@ class SlackAdapter:
         CreativeButtons(flow).register(app)
         self._hook.limits = studio.provider.limits
         Home(flow).register(app)
+        errors.register(app, flow)
         return app
 
     def _oauth_app(self, stores: SlackStores) -> AsyncApp:
@@ -159,6 +161,12 @@ class SlackAdapter:
                        installation_store=store, oauth_settings=oauth)
         app.enable_token_revocation_listeners()  # app_uninstalled / tokens_revoked delete the installation
         return app
+
+    async def ready(self) -> bool:
+        """Serving now (``/readyz``): the Socket Mode connection is up, or the HTTP endpoint listens."""
+        if self._socket is not None:
+            return bool(await self._socket.client.is_connected())
+        return self._runner is not None
 
     async def start(self, studio: Studio, *, host: str = "0.0.0.0", port: int | None = None) -> str:  # noqa: S104
         """Connect (Socket Mode) and/or listen (HTTP, and OAuth's pages); returns where, for the console."""

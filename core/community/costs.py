@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # USD per 1M tokens (input, output), Gemini Developer API list prices last seen (see README "Running a community").
 LIST_PRICES: dict[str, tuple[float, float]] = {
@@ -53,20 +53,35 @@ def list_prices(model: str, kind: str) -> Prices:
     return Prices(*found)
 
 
-_meter: contextvars.ContextVar[list[TokenUsage] | None] = contextvars.ContextVar("studiobot_meter", default=None)
+@dataclass
+class Meter:
+    """What one job's provider calls cost and how many attempts they took."""
+
+    usages: list[TokenUsage] = field(default_factory=list)
+    attempts: int = 0
+
+
+_meter: contextvars.ContextVar[Meter | None] = contextvars.ContextVar("studiobot_meter", default=None)
 
 
 def record_usage(model: str, input_tokens: int | None, output_tokens: int | None) -> None:
     """Called by providers after every billed response; a no-op outside ``metering()``."""
     found = _meter.get()
     if found is not None:
-        found.append(TokenUsage(model, int(input_tokens or 0), int(output_tokens or 0)))
+        found.usages.append(TokenUsage(model, int(input_tokens or 0), int(output_tokens or 0)))
+
+
+def record_attempt() -> None:
+    """Called by providers before every call, so retries can be counted."""
+    found = _meter.get()
+    if found is not None:
+        found.attempts += 1
 
 
 @contextmanager
-def metering() -> Iterator[list[TokenUsage]]:
+def metering() -> Iterator[Meter]:
     """Collect the usage the provider reports while the block runs (in this task only)."""
-    collected: list[TokenUsage] = []
+    collected = Meter()
     token = _meter.set(collected)
     try:
         yield collected

@@ -58,6 +58,7 @@ class Journal(Protocol):
     async def delete(self, job_id: str) -> None: ...
     async def uses_blob(self, key: str) -> bool: ...
     async def ids_of(self, platform: str, user_id: str) -> list[str]: ...
+    async def counts(self) -> list[tuple[str, str, str, int]]: ...
 
 
 class SqlJournal:
@@ -271,6 +272,12 @@ class SqlJournal:
         """Whether any job's request still refers to this input file."""
         row = await self.db.fetch_one("SELECT 1 AS found FROM jobs WHERE request LIKE ? LIMIT 1", (f'%"{key}"%',))
         return row is not None
+
+    async def counts(self) -> list[tuple[str, str, str, int]]:
+        """Jobs by kind, state and delivery, for metrics (every process's jobs: it is the shared journal)."""
+        rows = await self.db.fetch_all(
+            "SELECT kind, state, delivery, COUNT(*) AS n FROM jobs GROUP BY kind, state, delivery")
+        return [(str(r["kind"]), str(r["state"]), str(r["delivery"]), int(r["n"])) for r in rows]
 
     async def ids_of(self, platform: str, user_id: str) -> list[str]:
         """Every job one member asked for (``/forget-me``)."""

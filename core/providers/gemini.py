@@ -21,7 +21,7 @@ from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
 from tenacity.retry import retry_base
 from tenacity.wait import wait_base, wait_exponential_jitter
 
-from core.community.costs import record_usage
+from core.community.costs import record_attempt, record_usage
 from core.errors import InputError, ProviderTimeout, ProviderUnavailable, RateLimited, SafetyBlocked, StudioError
 from core.media import audio, images
 from core.providers.base import ProviderLimits, Speech
@@ -330,6 +330,7 @@ class GeminiProvider:
         async for attempt in retrying:
             with attempt:
                 try:
+                    record_attempt()
                     resp = await self._client.aio.models.generate_content(
                         model=model, contents=contents, config=config
                     )
