@@ -36,6 +36,7 @@ from adapters.slack.installs import SlackStores
 from adapters.slack.interactions import Interactions
 from adapters.slack.references import References
 from adapters.slack.reply import PLATFORM, SlackHook
+from adapters.slack.settings_modal import SettingsModal
 from adapters.slack.sources import Sources
 from adapters.slack.workspaces import DEFAULT_API_URL, InstalledTokens, StaticTokens, Workspaces, web_client
 from core.settings import Settings
@@ -139,6 +140,7 @@ class SlackAdapter:
         CreativeButtons(flow).register(app)
         self._hook.limits = studio.provider.limits
         Home(flow).register(app)
+        SettingsModal(flow).register(app)
         errors.register(app, flow)
         return app
 

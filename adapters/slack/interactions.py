@@ -125,6 +125,8 @@ class Interactions:
         except SlackApiError as err:
             log.info("delete failed: %s", err.response.get("error"))
             await self.flow.tell(origin, user, "I couldn't delete that message. It may already be gone.")
+        if job is not None:
+            await self.flow.studio.delete(job)  # the stored result and inputs go too
 
     async def on_cancel(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         """Cancel a queued or running job (the requester or an admin); its status message then says so."""

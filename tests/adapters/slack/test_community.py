@@ -40,3 +40,40 @@ async def test_an_unexpected_error_reaches_the_member(slack: Rig, caplog: pytest
     assert note["user"] == ALICE and "Something went wrong on our side" in note["text"]
     assert any("Slack /speak failed" in r.getMessage() for r in caplog.records)
     await slack.studio.community.store.open()
+
+
+def _state(**values: object) -> dict[str, object]:
+    return {block: {block: value} for block, value in values.items()}
+
+
+async def test_studio_opens_the_settings_modal_for_admins_only(slack: Rig) -> None:
+    slack.fake.admins.add("UADMIN")
+    status, _, body = await slack.slash("/studio")
+    assert status == 200 and "Only workspace admins and owners" in body
+    assert slack.fake.views == []
+    await slack.slash("/studio", user="UADMIN")
+    view = (await slack.opened_view())["view"]
+    assert view["callback_id"] == "studio_settings"
+
+    state = _state(commands={"selected_options": [{"value": "imagine"}, {"value": "edit"}]},
+                   channels={"selected_conversations": ["CART"]}, voice={"selected_option": {"value": "Puck"}},
+                   blocklist={"value": "cursed\nred fox"}, user_per_day={"value": "lots"})
+    payload = {"type": "view_submission", "team": {"id": "T0TEAM"}, "user": {"id": "UADMIN"},
+               "api_app_id": "A0FAKE", "view": view | {"state": {"values": state}}}
+    status, _, body = await slack.sender.interactive(payload)
+    assert status == 200 and "user_per_day" in body  # the field's error, the modal stays open
+    state["user_per_day"] = {"user_per_day": {"value": "3"}}
+    status, _, body = await slack.sender.interactive(payload | {"view": view | {"state": {"values": state}}})
+    assert status == 200 and not body
+    saved = await slack.studio.community.server("slack", "T0TEAM")
+    assert [k for k in ("speak", "imagine", "edit") if saved.rules(k).enabled] == ["imagine", "edit"]
+    assert saved.rules("imagine").channels == ("CART",) and saved.default_voice == "Puck"
+    assert saved.blocklist == ("cursed", "red fox") and saved.limits.user_per_day == 3
+
+    await slack.slash("/speak", "hello")
+    assert "/speak is turned off" in (await slack.fake.next_ephemeral())["text"]
+    await slack.slash("/imagine", "a fox")
+    assert "isn't allowed in this channel. Try <#CART>" in (await slack.fake.next_ephemeral(2))["text"]
+    stranger = payload | {"user": {"id": "UALICE"}}
+    status, _, body = await slack.sender.interactive(stranger)
+    assert "Only workspace admins" in body

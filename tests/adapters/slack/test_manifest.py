@@ -29,7 +29,7 @@ def _load() -> dict[str, Any]:
 def test_manifest_declares_what_the_app_handles() -> None:
     manifest = _load()
     features = manifest["features"]
-    assert [c["command"] for c in features["slash_commands"]] == ["/speak", "/imagine"]
+    assert [c["command"] for c in features["slash_commands"]] == ["/speak", "/imagine", "/studio"]
     assert all(c["should_escape"] is False for c in features["slash_commands"])
     edit, imagine, blend = features["shortcuts"]
     assert blend["callback_id"] == BLEND_SHORTCUT
