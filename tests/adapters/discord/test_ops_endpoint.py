@@ -72,8 +72,9 @@ async def test_readyz_fails_while_the_platform_is_down(fake: FakeDiscord, bot: R
 
 async def test_an_unexpected_error_becomes_a_friendly_note_and_a_log_line(
         fake: FakeDiscord, bot: Running, caplog: pytest.LogCaptureFixture) -> None:
-    await bot.studio.community.store.close()  # the journal's community tables become unreachable
+    db = bot.studio.community.store.db  # type: ignore[attr-defined]
+    await db.execute("ALTER TABLE usage RENAME TO usage_away")  # a fault in the database, not in our code
     text = await fake.ephemeral(await fake.slash("usage"))
     assert "Something went wrong on our side" in text
     assert any("/usage failed (interaction" in r.getMessage() for r in caplog.records)
-    await bot.studio.community.store.open()
+    await db.execute("ALTER TABLE usage_away RENAME TO usage")

@@ -34,12 +34,13 @@ async def test_a_blocked_word_is_refused_without_echoing_the_list(slack: Rig) ->
 
 
 async def test_an_unexpected_error_reaches_the_member(slack: Rig, caplog: pytest.LogCaptureFixture) -> None:
-    await slack.studio.community.store.close()
+    db = slack.studio.community.store.db  # type: ignore[attr-defined]
+    await db.execute("ALTER TABLE usage RENAME TO usage_away")  # a fault in the database, not in our code
     await slack.slash("/speak", "hello")
     note = await slack.fake.next_ephemeral()
     assert note["user"] == ALICE and "Something went wrong on our side" in note["text"]
     assert any("Slack /speak failed" in r.getMessage() for r in caplog.records)
-    await slack.studio.community.store.open()
+    await db.execute("ALTER TABLE usage_away RENAME TO usage")
 
 
 def _state(**values: object) -> dict[str, object]:
