@@ -34,6 +34,7 @@ def quickstart_lines() -> list[str]:
     return lines
 
 
+@pytest.mark.timeout(600)  # a dozen real processes in a row: about a minute alone, several on a loaded 2-core box
 def test_the_quickstart_runs_as_written(tmp_path: Path) -> None:
     env = clean_env(STUDIOBOT_DATA_DIR=str(tmp_path / "data"))
     work = tmp_path / "work"
