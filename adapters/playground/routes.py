@@ -14,6 +14,7 @@ from urllib.parse import quote
 from aiohttp import hdrs, web
 
 from adapters.delivery import submit_and_track
+from adapters.playground import usage
 from adapters.playground.creative import CreativeRoutes
 from adapters.playground.entries import Entry, job_entry, upload_entry
 from adapters.playground.hidden import Hidden
@@ -85,6 +86,7 @@ class Routes:
         app.router.add_get("/api/voices/{name}/preview", self.preview)
         app.router.add_static("/static", STATIC, append_version=True)
         CreativeRoutes(self).add_to(app)
+        usage.add_to(app, self.studio)
 
     # -- pages and facts ------------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 from io import BytesIO
 from pathlib import Path
 
@@ -271,3 +272,16 @@ async def test_serve_runs_until_cancelled_and_reports_its_url(tmp_path: Path) ->
         with pytest.raises(asyncio.CancelledError):
             await task
     assert playground.url == urls[0]
+
+
+async def test_the_usage_panel_counts_what_was_made_here(served: Served) -> None:
+    for text in ("/speak hello there", "/imagine a fox --count 2"):
+        _, body = await served.post(text)
+        await served.finished(body["entry"]["id"])
+    _, data = await served.fetch("/api/usage")
+    usage = json.loads(data)
+    by_kind = {line["kind"]: (line["requests"], line["generations"], line["cost"]) for line in usage["today"]}
+    assert by_kind == {"speak": (1, 1, "$0.00"), "imagine": (1, 2, "$0.00")}  # offline previews cost nothing
+    assert usage["last_30_days"] == usage["today"] and usage["offline"] is True
+    _, page = await served.fetch("/")
+    assert b'id="show-usage"' in page

@@ -5,6 +5,7 @@ import { $, api, copyText, excerpt, h, UNREACHABLE } from "./dom.js";
 import { blender } from "./blend.js";
 import { previewVoice, setupTheme, setupVoices } from "./prefs.js";
 import { renderGallery } from "./gallery.js";
+import { showUsage } from "./usage.js";
 import { exportMask, maskIsDirty, setupMask, startMask, stopMask, toggleMask } from "./mask.js";
 
 const timeline = $("timeline");
@@ -374,6 +375,7 @@ async function init() {
   $("view-gallery").addEventListener("click", () => setView("gallery"));
   $("gallery-filter").addEventListener("change", () => renderGallery(entries, showEntry));
   $("clear-history").addEventListener("click", () => $("confirm-clear").showModal());
+  $("show-usage").addEventListener("click", showUsage);
   $("confirm-clear").addEventListener("close", async () => {
     if ($("confirm-clear").returnValue !== "clear") return;
     try { await api("/api/history/clear", { method: "POST" }); clearAll(); } catch (err) { note(err.message, { error: true }); }
