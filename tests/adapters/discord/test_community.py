@@ -135,7 +135,7 @@ async def test_delete_and_forget_me_leave_no_file_of_the_member(tmp_path: Path, 
         answer = fake.message(asked.original_id)
         await fake.state.wait_for(lambda: "Done: 1 result" in answer["content"])
         assert done.callbacks
-        await fake.state.wait_for(lambda: _files(tmp_path) == bobs, timeout=5)  # Delete's clean-up may still run
+        await fake.state.wait_for(lambda: _files(tmp_path) == bobs)  # Delete's clean-up may still run
         history = await fake.ephemeral(await fake.slash("history"))
         assert "no results yet" in history
 
