@@ -45,8 +45,8 @@ def windows(limits: Limits, now: float, *, server: bool) -> list[Window]:
     """The checks to make, tightest first; server windows only where there is a server."""
     today = day_start(now)
     wanted = [
-        Window("user_per_minute", "user", "requests", limits.user_per_minute or 0, now - MINUTE),
-        Window("server_per_minute", "server", "requests", limits.server_per_minute or 0, now - MINUTE),
+        Window("user_per_minute", "user", "requests", limits.user_per_minute or 0, now - MINUTE, slides=True),
+        Window("server_per_minute", "server", "requests", limits.server_per_minute or 0, now - MINUTE, slides=True),
         Window("user_per_day", "user", "requests", limits.user_per_day or 0, today),
         Window("server_per_day", "server", "requests", limits.server_per_day or 0, today),
         Window("user_cost_per_day", "user", "cost", limits.user_cost_per_day or 0, today),
@@ -70,8 +70,8 @@ def refusal(breach: Breach, now: float) -> QuotaExceeded:
     elif w.measure == "requests":
         reset = next_day(now)
         text = f"{whose} used today's {int(w.limit)} requests. The limit resets {{when}}."
-        if breach.wanted > 1 and len(breach.oldest) < w.limit:
-            text = (f"That makes {breach.wanted} images, more than the {int(w.limit) - len(breach.oldest)} requests "
+        if breach.wanted > 1 and breach.used < w.limit:
+            text = (f"That makes {breach.wanted} images, more than the {int(w.limit - breach.used)} requests "
                     f"left today. Ask for fewer, or wait until the limit resets {{when}}.")
     else:
         reset = next_day(now)

@@ -66,6 +66,7 @@ class Window:
     measure: str  # "requests" | "cost"
     limit: float
     since: float
+    slides: bool = False  # a sliding window (per minute): the refusal needs the requests' times
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,12 +152,17 @@ class SqlCommunityStore:
                                     params, tx)
             used = float(found["used"]) if found else 0.0
             return Breach(window, used, ()) if used >= window.limit else None
-        rows = await self._all(f"SELECT created_at, units FROM usage WHERE {where} ORDER BY created_at",  # noqa: S608
-                               params, tx)
-        times = tuple(float(r["created_at"]) for r in rows for _ in range(int(r["units"])))
-        if len(times) + row.units <= window.limit or not row.units:
+        found = await self._one(f"SELECT COALESCE(SUM(units), 0) AS used FROM usage WHERE {where}",  # noqa: S608
+                                params, tx)
+        used = int(found["used"]) if found else 0
+        if used + row.units <= window.limit or not row.units:
             return None
-        return Breach(window, len(times), times, row.units)
+        times: tuple[float, ...] = ()
+        if window.slides:  # when a slot frees depends on when the oldest requests leave the window
+            rows = await self._all(f"SELECT created_at, units FROM usage WHERE {where} ORDER BY created_at",  # noqa: S608
+                                   params, tx)
+            times = tuple(float(r["created_at"]) for r in rows for _ in range(int(r["units"])))
+        return Breach(window, used, times, row.units)
 
     async def forget_request(self, job_id: str) -> None:
         await self._write("DELETE FROM usage WHERE job_id = ?", (job_id,))
