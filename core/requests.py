@@ -70,6 +70,7 @@ class SpeakRequest:
     language: str | None = None
     speakers: tuple[Speaker, ...] = ()
     audio_format: str = "ogg"
+    max_bytes: int | None = None  # the platform's upload limit: the bitrate is chosen to fit it
     kind: ClassVar[str] = "speak"
 
 

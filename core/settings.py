@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     gemini_attempts: int = Field(4, ge=1, le=10)
     gemini_retry_base_s: float = Field(1.0, ge=0)
     offline: bool = False
+    max_speech_chars: int = Field(20_000, ge=1)  # longer texts are refused; long ones are spoken in parts
 
     # Jobs and storage
     data_dir: Path = Field(default_factory=_default_data_dir)

@@ -7,16 +7,19 @@ import dataclasses
 import logging
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from core import speaking
 from core.community.costs import metering
 from core.community.members import HistoryPage, Members
 from core.community.service import LOCAL_PLATFORMS, Community
 from core.community.store import SqlCommunityStore
 from core.db import Conflict, open_database
 from core.errors import InputError, NotAllowed, ProviderUnavailable, QuotaExceeded, StudioError, restore_error
+from core.feed import AudioFeed
 from core.jobs import retention
 from core.jobs.delivery import DeliveryHook, Reply
 from core.jobs.files import BlobStore, ResultStore
@@ -47,17 +50,21 @@ from core.validation import validate
 from core.voices import Voice
 
 log = logging.getLogger(__name__)
+_ENDED_FEEDS = 256  # recently finished speech jobs, so a late listener gets None instead of a dead feed
 
 
 class Studio:
     def __init__(self, provider: Provider, journal: Journal, queue: JobQueue, results: ResultStore,
                  pools: dict[str, int], community: Community, blobs: BlobStore, default_count: int = 1,
-                 *, settings: Settings | None = None) -> None:
+                 *, settings: Settings | None = None, max_speech_chars: int = 20_000) -> None:
         self.provider = provider
         self.community = community
         self.metrics = Metrics()
         self.pools = dict(pools)
         self.default_count = default_count
+        self.max_speech_chars = max_speech_chars
+        self._feeds: dict[str, AudioFeed] = {}
+        self._ended: OrderedDict[str, None] = OrderedDict()
         self._inflight: dict[str, asyncio.Future[Job]] = {}
         self.journal = journal
         self.results = results
@@ -84,6 +91,8 @@ class Studio:
     async def stop(self, grace_s: float | None = None) -> None:
         """Stop intake; running jobs and posts under way get the grace period; safe to call more than once."""
         await self.runner.stop(grace_s=self.shutdown_grace_s if grace_s is None else grace_s)
+        for job_id in list(self._feeds):
+            self._end_feed(job_id, complete=False)
 
     # -- submitting --------------------------------------------------------------------------------------
 
@@ -127,7 +136,7 @@ class Studio:
         if isinstance(request, ImagineRequest) and request.count is None:
             request = dataclasses.replace(request, count=self.default_count)
         try:
-            request = await validate(request, self.provider.limits)
+            request = await validate(request, self.provider.limits, max_speech_chars=self.max_speech_chars)
             if parent_id is None and (parents := parents_of(request)):
                 parent_id = parents[0].job_id  # chains, Retry and history follow the first parent
             job = Job(id=new_job_id(), request=request, requester=requester, origin=origin, parent_id=parent_id,
@@ -158,7 +167,31 @@ class Studio:
         return self.runner.watch(job_id)
 
     async def cancel(self, job_id: str) -> bool:
-        return await self.runner.cancel(job_id)
+        cancelled = await self.runner.cancel(job_id)
+        feed = self._feeds.get(job_id)
+        if cancelled and feed is not None and feed.parts == (0, 0):
+            self._end_feed(job_id, complete=False)  # never started: nobody else will close it
+        return cancelled
+
+    async def audio_feed(self, job_id: str) -> AudioFeed | None:
+        """The live audio of a queued or running speech job, to play before the file exists; None once the job
+        is over (use its file) or for other jobs. Listeners read it from the start, so subscribing late is fine."""
+        if (feed := self._feeds.get(job_id)) is not None:
+            return feed
+        if job_id in self._ended:
+            return None
+        job = await self.journal.get(job_id)
+        if job is None or job.state.terminal or job.kind != "speak" or job_id in self._ended:
+            return None
+        return self._feeds.setdefault(job_id, AudioFeed())
+
+    def _end_feed(self, job_id: str, *, complete: bool) -> None:
+        feed = self._feeds.pop(job_id, None)
+        if feed is not None:
+            feed.close(complete=complete)
+        self._ended[job_id] = None
+        while len(self._ended) > _ENDED_FEEDS:
+            self._ended.popitem(last=False)
 
     async def job(self, job_id: str) -> Job | None:
         return await self.journal.get(job_id)
@@ -260,8 +293,7 @@ class Studio:
         request = job.request
         provider = self.provider
         if isinstance(request, SpeakRequest):
-            speech = await provider.speak(request)
-            return await asyncio.to_thread(audio.encode, speech, request.audio_format, offline=provider.offline)
+            return await self._speak(job, request)
         if isinstance(request, ImagineRequest):
             if (request.count or 1) > 1:
                 return await self._grid(request)
@@ -280,7 +312,7 @@ class Studio:
         self._check_image(raw)
         if request.mask is not None:
             raw = await asyncio.to_thread(images.composite_masked, request.image, raw, request.mask)
-            if provider.offline:  # the source pasted back outside the mask may cover the preview's label
+            if self.provider.offline:  # the source pasted back outside the mask may cover the preview's label
                 from core.providers.offline import label_preview
 
                 raw = await asyncio.to_thread(label_preview, raw)
@@ -308,6 +340,23 @@ class Studio:
         data = await asyncio.to_thread(grid.compose, cells)
         image = await asyncio.to_thread(images.fit_budget, data, request.max_bytes, offline=self.provider.offline)
         return dataclasses.replace(image, candidates=tuple(cells), failed=len(errors))
+
+    async def _speak(self, job: Job, request: SpeakRequest) -> Result:
+        """Stream the parts into the job's feed (listeners play along), then encode the joined clip."""
+        self._ended.pop(job.id, None)  # a resumed job streams again
+        feed = self._feeds.setdefault(job.id, AudioFeed())
+        complete = False
+
+        async def on_part(n: int, total: int) -> None:
+            await self.runner.report(job.id, f"part {n} of {total}")
+
+        try:
+            speech = await speaking.generate(self.provider, request, feed, on_part=on_part)
+            complete = True
+        finally:
+            self._end_feed(job.id, complete=complete)
+        return await asyncio.to_thread(audio.encode, speech, request.audio_format, offline=self.provider.offline,
+                                       max_bytes=request.max_bytes)
 
     def _check_image(self, raw: bytes) -> None:
         if images.sniff(raw) is None:
@@ -358,7 +407,8 @@ async def open_studio(settings: Settings, *, provider: Provider | None = None,
     studio = Studio(provider, journal, InProcessQueue(settings.max_queue), ResultStore(settings.results_dir),
                     {"speech": settings.speech_workers, "image": settings.image_workers},
                     Community(store, settings, exempt_platforms=LOCAL_PLATFORMS), blobs,
-                    default_count=settings.default_count, settings=settings)
+                    default_count=settings.default_count, settings=settings,
+                    max_speech_chars=settings.max_speech_chars)
     for hook in hooks:
         studio.register(hook)
     try:

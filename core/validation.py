@@ -7,7 +7,7 @@ import dataclasses
 import re
 
 from core.errors import InputError
-from core.media import images
+from core.media import audio, images
 from core.providers.base import ProviderLimits
 from core.requests import (
     AUDIO_FORMATS,
@@ -33,9 +33,9 @@ MAX_STYLE_CHARS = 500
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
-async def validate(request: Request, limits: ProviderLimits) -> Request:
+async def validate(request: Request, limits: ProviderLimits, *, max_speech_chars: int = 20_000) -> Request:
     if isinstance(request, SpeakRequest):
-        return _speak(request, limits)
+        return _speak(request, limits, max_speech_chars)
     if isinstance(request, ImagineRequest):
         return await _imagine(request, limits)
     if isinstance(request, EditRequest):
@@ -69,13 +69,27 @@ def _option(value: str | None, *, what: str, limit: int = 200) -> str | None:
     return text if visible(text) else None
 
 
-def _speak(req: SpeakRequest, limits: ProviderLimits) -> SpeakRequest:
-    text = _text(req.text, what="text to speak", limit=limits.max_text_chars, words=True)
+def _fits_upload(text: str, fmt: str, max_bytes: int | None) -> None:
+    """Say before generating, not after, when even the lowest bitrate can't fit the platform's upload limit."""
+    seconds = audio.expected_seconds(text)
+    if audio.fitting_kbps(fmt, seconds, max_bytes) is not None or max_bytes is None:
+        return
+    fits = int(len(text) * max_bytes / max(1, audio.clip_bytes(fmt, seconds, audio.MIN_KBPS.get(fmt))))
+    minutes = max(1, round(seconds / 60))
+    hint = " or choose ogg" if fmt != "ogg" else ""
+    raise InputError(f"This text would make about {minutes} min of {fmt} audio, too large for the "
+                     f"{max_bytes / 1_048_576:.0f} MB upload limit here. "
+                     f"Shorten it to about {fits:,} characters{hint}.")
+
+
+def _speak(req: SpeakRequest, limits: ProviderLimits, max_chars: int) -> SpeakRequest:
+    text = _text(req.text, what="text to speak", limit=max_chars, words=True)
     voice = canonical_voice(_option(req.voice, what="voice") or "")
     style = _option(req.style, what="style", limit=MAX_STYLE_CHARS)
     if req.audio_format not in AUDIO_FORMATS:
         raise InputError(f"Unknown audio format “{excerpt(req.audio_format, 12)}”. "
                          f"Use one of: {', '.join(AUDIO_FORMATS)}.")
+    _fits_upload(text, req.audio_format, req.max_bytes)
     language = _option(req.language, what="language")
     if language and not _LANGUAGE.match(language):
         raise InputError(f"“{excerpt(language, 20)}” is not a language code like en-US or de-DE.")

@@ -11,6 +11,7 @@ import asyncio
 import binascii
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,7 @@ from aiohttp import web
 
 from emulator import media
 from emulator.faults import Fault, FaultScript, answer, error_body
+from emulator.stream import Pacing, stream_speech
 from emulator.wire import (
     ASPECT_SIZES,
     AUDIO_TOKENS_PER_S,
@@ -45,8 +47,9 @@ log = logging.getLogger(__name__)
 class Emulator:
     """The emulator: an aiohttp app plus the script and the record a test drives it with."""
 
-    def __init__(self, *, api_key: str | None = None) -> None:
+    def __init__(self, *, api_key: str | None = None, pacing: Pacing | None = None) -> None:
         self.api_key = api_key
+        self.pacing = pacing or Pacing()
         self.calls: list[Call] = []
         self.faults = FaultScript()
         self.base_url = ""
@@ -85,6 +88,7 @@ class Emulator:
         while model.startswith("models/"):
             model = model.removeprefix("models/")
         key = request.headers.get("x-goog-api-key") or request.query.get("key") or None
+        started = time.monotonic()
         raw = await request.read()
         try:
             body = json.loads(raw or b"{}")
@@ -97,10 +101,11 @@ class Emulator:
             if method not in ("generateContent", "streamGenerateContent"):
                 raise ApiError(404, f"Method {method or '(none)'} is not found.")
             fault = self._fault_for(request, model)
-            if fault is not None and fault.kind != "latency":
+            if fault is not None and fault.kind != "latency" and not fault.mid_stream:
                 spec = MODELS.get(model)
-                return answer(request, fault, model, audio_mime="audio/wav" if spec and spec.wav else L16)
-            if fault is not None:
+                wav = spec is not None and spec.wav and not stream
+                return answer(request, fault, model, audio_mime="audio/wav" if wav else L16, stream=stream)
+            if fault is not None and fault.kind == "latency":
                 await asyncio.sleep(fault.seconds)
             spec = MODELS.get(model)
             if spec is None:
@@ -113,8 +118,16 @@ class Emulator:
             if not isinstance(body, dict):
                 raise ApiError(400, "Invalid JSON payload received. Unexpected token.")
             request_body = snake(body)
+            if spec.kind == "tts" and stream:
+                pcm, prompt_tokens = await self._voice(model, spec, request_body)
+                cut = fault if fault is not None and fault.mid_stream else None
+                return await stream_speech(
+                    request, model, pcm, prompt_tokens, pacing=self.pacing, started=started,
+                    cut_after=cut.chunks if cut is not None else None,
+                    end_reason=cut.reason if cut is not None and cut.kind == "end" else None,
+                )
             if spec.kind == "tts":
-                payload = await self._speak(model, spec, request_body, stream=stream)
+                payload = await self._speak(model, spec, request_body)
             else:
                 payload = await self._draw(model, spec, request_body)
         except ApiError as err:
@@ -158,7 +171,20 @@ class Emulator:
         await response.write_eof()
         return response
 
-    async def _speak(self, model: str, spec: Model, body: dict[str, Any], *, stream: bool) -> dict[str, Any]:
+    async def _speak(self, model: str, spec: Model, body: dict[str, Any]) -> dict[str, Any]:
+        pcm, prompt_tokens = await self._voice(model, spec, body)
+        data, mime = (media.wav(pcm), "audio/wav") if spec.wav else (pcm, L16)
+        seconds = len(pcm) / (2 * media.RATE)
+        return response_body(
+            model,
+            [{"inlineData": {"mimeType": mime, "data": b64encode(data)}}],
+            modality="AUDIO",
+            out_tokens=max(1, round(seconds * AUDIO_TOKENS_PER_S)),
+            prompt_tokens=prompt_tokens,
+        )
+
+    async def _voice(self, model: str, spec: Model, body: dict[str, Any]) -> tuple[bytes, int]:
+        """Check a speech request like Gemini does; the PCM it asks for and its prompt token count."""
         config = body.get("generation_config") or {}
         asked = modalities(config, ["TEXT"])
         if asked != ["AUDIO"]:
@@ -182,16 +208,7 @@ class Emulator:
                 raise ApiError(400, f"A voice must be set in speech_config for models/{model}.")
             turns = [("\n".join(p["text"] for p in parts), voice or "Kore")]
         pcm = await asyncio.to_thread(media.speak, turns, speech.get("language_code"))
-        wav = spec.wav and not stream  # 3.8 streams bare L16 chunks
-        data, mime = (media.wav(pcm), "audio/wav") if wav else (pcm, L16)
-        seconds = len(pcm) / (2 * media.RATE)
-        return response_body(
-            model,
-            [{"inlineData": {"mimeType": mime, "data": b64encode(data)}}],
-            modality="AUDIO",
-            out_tokens=max(1, round(seconds * AUDIO_TOKENS_PER_S)),
-            prompt_tokens=1 + sum(len(p["text"]) for p in parts) // 4,
-        )
+        return pcm, 1 + sum(len(p["text"]) for p in parts) // 4
 
     def _speakers(self, model: str, spec: Model, multi: Any, parts: list[dict[str, Any]]) -> list[tuple[str, str]]:
         if not spec.multi_speaker:

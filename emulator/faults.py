@@ -6,6 +6,7 @@ first entry whose model filter matches it.  ``x-emulator-fault`` does the same f
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections import deque
 from dataclasses import dataclass
@@ -68,6 +69,12 @@ class Fault:
     message: str | None = None
     reason: str = ""
     text: str = ""
+    chunks: int = 0
+
+    @property
+    def mid_stream(self) -> bool:
+        """Faults that only a streamed answer can show; a unary request answers normally."""
+        return self.kind in ("cut", "end")
 
     @classmethod
     def latency(cls, seconds: float) -> Fault:
@@ -114,8 +121,19 @@ class Fault:
         return cls("empty_audio")
 
     @classmethod
+    def cut(cls, after_chunks: int = 1) -> Fault:
+        """Stream ``after_chunks`` audio chunks, then drop the connection: a stream broken mid-way."""
+        return cls("cut", chunks=max(0, after_chunks))
+
+    @classmethod
+    def end(cls, reason: str = "OTHER", after_chunks: int = 1) -> Fault:
+        """Stream ``after_chunks`` chunks, then end with ``reason`` and no more audio (long streams end OTHER)."""
+        return cls("end", reason=_known(reason, FINISH_REASONS), chunks=max(0, after_chunks))
+
+    @classmethod
     def parse(cls, spec: str) -> Fault:
-        """Read the ``x-emulator-fault`` header: ``503``, ``429:22s``, ``drop``, ``finish:SAFETY``, ``latency:2``…"""
+        """Read ``x-emulator-fault``: ``503``, ``429:22s``, ``drop``, ``finish:SAFETY``, ``latency:2``, ``cut:3``,
+        ``end:OTHER:2``…"""
         name, _, arg = spec.strip().partition(":")
         name = name.strip().lower().replace("-", "_")
         arg = arg.strip()
@@ -127,6 +145,11 @@ class Fault:
             return cls.blocked(arg.upper() or "PROHIBITED_CONTENT")
         if name == "finish":
             return cls.finish(arg.upper() or "OTHER")
+        if name == "cut":
+            return cls.cut(int(arg or "1"))
+        if name == "end":
+            reason, _, count = arg.partition(":")
+            return cls.end(reason.upper() or "OTHER", int(count or "1"))
         if name == "text_only":
             return cls.text_only(arg or "I can't draw that.")
         simple = {"malformed": cls.malformed, "drop": cls.drop, "empty_audio": cls.empty_audio}
@@ -168,7 +191,15 @@ class FaultScript:
         self._queue.clear()
 
 
-def answer(request: web.Request, fault: Fault, model: str, *, audio_mime: str) -> web.Response:
+def _ok(payload: dict[str, Any], stream: bool) -> web.Response:
+    """A 200 body, as one server-sent event when the request was a stream."""
+    if not stream:
+        return web.json_response(payload)
+    return web.Response(body=b"data: " + json.dumps(payload).encode() + b"\r\n\r\n",
+                        headers={"Content-Type": "text/event-stream"})
+
+
+def answer(request: web.Request, fault: Fault, model: str, *, audio_mime: str, stream: bool = False) -> web.Response:
     """Misbehave as ``fault`` says; a drop closes the socket so the client sees a disconnection."""
     if fault.kind == "drop":
         request.protocol.force_close()  # aiohttp then fails to write this response, quietly
@@ -184,7 +215,7 @@ def answer(request: web.Request, fault: Fault, model: str, *, audio_mime: str) -
         return web.json_response(error_body(fault.status, message, details), status=fault.status)
     version = {"modelVersion": model, "responseId": secrets.token_urlsafe(16)}
     if fault.kind == "blocked":
-        return web.json_response({"promptFeedback": {"blockReason": fault.reason}, **version})
+        return _ok({"promptFeedback": {"blockReason": fault.reason}, **version}, stream)
     candidate: dict[str, Any] = {"finishReason": "STOP", "index": 0}
     if fault.kind == "finish":
         candidate["finishReason"] = fault.reason
@@ -192,4 +223,4 @@ def answer(request: web.Request, fault: Fault, model: str, *, audio_mime: str) -
         candidate["content"] = {"parts": [{"text": fault.text}], "role": "model"}
     elif fault.kind == "empty_audio":
         candidate["content"] = {"parts": [{"inlineData": {"mimeType": audio_mime, "data": ""}}], "role": "model"}
-    return web.json_response({"candidates": [candidate], **version})
+    return _ok({"candidates": [candidate], **version}, stream)

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 BUDGET = 2  # progress calls per job: its queue position, then "working" (with the defer and the result: ≤4 calls)
 SEND_TIMEOUT_S = 10.0  # a stalled platform answer must not hold up every other job's progress
 EXACT_UNTIL = 5  # positions 1..5 are each worth telling; beyond that, only every 5th
+PART_BUDGET = 10  # "part 3 of 7" of a long text: bounded by its length (coalesced like the rest), not the queue
 
 
 def position_bucket(position: int | None) -> int | None:
@@ -42,6 +43,8 @@ class _Slot:
     sent_bucket: int | None = None
     sent_at: float = float("-inf")
     calls: int = 0
+    sent_message: str = ""
+    part_calls: int = 0
 
 
 class ProgressPublisher:
@@ -75,7 +78,10 @@ class ProgressPublisher:
     def _worth_sending(self, slot: _Slot, event: Progress) -> bool:
         left = self.budget - slot.calls
         if event.state is JobState.RUNNING:
-            return left > 0 and slot.sent_state is not JobState.RUNNING
+            if slot.sent_state is JobState.RUNNING:  # only a long text's next part is news
+                return (event.message.startswith("part ") and event.message != slot.sent_message
+                        and slot.part_calls < PART_BUDGET)
+            return left > 0
         # queued: keep one call for "working", and tell a position only when its bucket changes
         if left <= 1 or slot.sent_state is JobState.RUNNING:
             return False
@@ -93,8 +99,12 @@ class ProgressPublisher:
                     next_due = due if next_due is None else min(next_due, due)
                     continue
                 event, slot.pending = slot.pending, None
+                if slot.sent_state is JobState.RUNNING and event.message.startswith("part "):
+                    slot.part_calls += 1  # a long text's next part: its own small budget
+                else:
+                    slot.calls += 1
                 slot.sent_state, slot.sent_bucket = event.state, position_bucket(event.position)
-                slot.sent_at, slot.calls = now, slot.calls + 1
+                slot.sent_at, slot.sent_message = now, event.message
                 self.calls += 1
                 self._sends.spawn(self._send(slot.reply, event), name=f"progress-{job_id}")
             self._wake.clear()

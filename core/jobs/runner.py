@@ -199,6 +199,10 @@ class JobRunner:
                 live.watchers.remove(queue)
                 self._drop(live)
 
+    async def report(self, job_id: str, message: str) -> None:
+        """A running job's own progress (e.g. "part 3 of 7"), to its reply and watchers."""
+        self._publish(Progress(job_id, JobState.RUNNING, message=message))
+
     async def cancel(self, job_id: str) -> bool:
         """Cancel a queued or running job; returns False if it already ended."""
         job = await self.journal.get(job_id)

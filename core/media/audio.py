@@ -26,8 +26,11 @@ from core.results import AudioClip
 
 DEFAULT_MODEL_RATE = 24_000
 OPUS_RATE = 48_000
-OPUS_BITRATE = "48k"
-MP3_BITRATE = "64k"
+OPUS_KBPS, MP3_KBPS = 48, 64  # defaults: speech sounds clean
+MIN_KBPS = {"ogg": 12, "mp3": 24}  # the lowest a long clip is squeezed to before it's refused
+CONTAINER_OVERHEAD = 1.08  # Ogg/MP3 framing on top of the codec's bitrate
+WAV_BYTES_PER_S = 2 * 24_000
+SPEECH_CHARS_PER_S = 12.0  # slow speech: estimates err towards longer clips
 MP3_RATES = (8_000, 11_025, 12_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000)
 TARGET_RMS_DBFS = -18.0
 PEAK_CEILING_DBFS = -1.0
@@ -95,18 +98,42 @@ def to_wav(speech: Speech) -> bytes:
     return buf.getvalue()
 
 
-def _export(pcm: bytes, rate: int, fmt: str) -> tuple[bytes, int, str]:
+def clip_bytes(fmt: str, seconds: float, kbps: int | None = None) -> int:
+    """About how large a clip of ``seconds`` is in ``fmt`` at ``kbps`` (default bitrate if None)."""
+    if fmt == "wav":
+        return round(seconds * WAV_BYTES_PER_S) + 44
+    kbps = kbps or (OPUS_KBPS if fmt == "ogg" else MP3_KBPS)
+    return round(seconds * kbps * 1000 / 8 * CONTAINER_OVERHEAD) + 4096
+
+
+def fitting_kbps(fmt: str, seconds: float, max_bytes: int | None) -> int | None:
+    """The default bitrate, or the highest lower one that keeps the clip under ``max_bytes``; None if none does."""
+    default = OPUS_KBPS if fmt == "ogg" else MP3_KBPS
+    if max_bytes is None or clip_bytes(fmt, seconds) <= max_bytes:
+        return default
+    if fmt == "wav":
+        return None
+    kbps = int((max_bytes - 4096) * 8 / 1000 / CONTAINER_OVERHEAD / max(seconds, 0.001))
+    return kbps if kbps >= MIN_KBPS[fmt] else None
+
+
+def expected_seconds(text: str) -> float:
+    """How long speaking ``text`` takes, erring long: for choosing a bitrate before anything exists."""
+    return len(text) / SPEECH_CHARS_PER_S
+
+
+def _export(pcm: bytes, rate: int, fmt: str, kbps: int | None = None) -> tuple[bytes, int, str]:
     """Encode with ffmpeg through pydub; returns data, output rate and codec name."""
     segment = _audio_segment()(data=pcm, sample_width=2, frame_rate=rate, channels=1)
     if fmt == "ogg":
         out_rate, codec = OPUS_RATE, "opus"
         params = ["-ar", str(out_rate), "-application", "voip"]
-        kwargs: dict[str, Any] = {"format": "ogg", "codec": "libopus", "bitrate": OPUS_BITRATE}
+        kwargs: dict[str, Any] = {"format": "ogg", "codec": "libopus", "bitrate": f"{kbps or OPUS_KBPS}k"}
     else:
         out_rate = rate if rate in MP3_RATES else min((r for r in MP3_RATES if r >= rate), default=48_000)
         codec = "mp3"
         params = ["-ar", str(out_rate)]
-        kwargs = {"format": "mp3", "codec": "libmp3lame", "bitrate": MP3_BITRATE}
+        kwargs = {"format": "mp3", "codec": "libmp3lame", "bitrate": f"{kbps or MP3_KBPS}k"}
     buf = io.BytesIO()
     try:
         segment.export(buf, parameters=params, **kwargs)
@@ -115,8 +142,9 @@ def _export(pcm: bytes, rate: int, fmt: str) -> tuple[bytes, int, str]:
     return buf.getvalue(), out_rate, codec
 
 
-def encode(speech: Speech, fmt: str = "ogg", *, offline: bool = False) -> AudioClip:
-    """Turn model speech into a normalised clip in the container the user asked for."""
+def encode(speech: Speech, fmt: str = "ogg", *, offline: bool = False, max_bytes: int | None = None) -> AudioClip:
+    """Turn model speech into a normalised clip in the container the user asked for, at a bitrate that
+    fits ``max_bytes`` (the platform's upload limit) when the default one would not."""
     fmt = fmt.strip().lower()
     if fmt not in AUDIO_FORMATS:
         raise InputError(f"Unknown audio format {fmt!r}. Choose one of: {', '.join(AUDIO_FORMATS)}.")
@@ -128,7 +156,8 @@ def encode(speech: Speech, fmt: str = "ogg", *, offline: bool = False) -> AudioC
     if fmt == "wav":
         data = to_wav(Speech(pcm, speech.sample_rate))
         return AudioClip(data, "wav", "pcm_s16le", duration_s, speech.sample_rate, offline)
-    data, out_rate, codec = _export(pcm, speech.sample_rate, fmt)
+    kbps = fitting_kbps(fmt, duration_s, max_bytes) or MIN_KBPS[fmt]
+    data, out_rate, codec = _export(pcm, speech.sample_rate, fmt, kbps)
     return AudioClip(data, fmt, codec, duration_s, out_rate, offline)
 
 

@@ -1,7 +1,13 @@
-"""The provider protocol: raw speech and image bytes; the studio does the rest."""
+"""The provider protocol: raw speech and image bytes; the studio does the rest.
+
+Speech streams: ``stream_speech`` yields PCM chunks as the model makes them, so playback can start
+long before the clip is finished. ``speak`` is the whole-clip path the studio falls back to when a
+stream breaks or ends early; a stream that cannot finish raises, it never just stops.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -32,7 +38,7 @@ class Speech:
 
 @dataclass(frozen=True, slots=True)
 class ProviderLimits:
-    max_text_chars: int = 4000
+    max_text_chars: int = 2000  # what one speech request takes comfortably; longer texts go in parts
     max_input_side: int = 2048
     max_references: int = 14
     max_speakers: int = 2
@@ -55,6 +61,10 @@ class Provider(Protocol):
     limits: ProviderLimits
 
     def voices(self) -> tuple[Voice, ...]: ...
+
+    def stream_speech(self, request: SpeakRequest) -> AsyncIterator[Speech]:
+        """PCM chunks in order; raises a StudioError if the stream fails or ends before the end."""
+        ...
 
     async def speak(self, request: SpeakRequest) -> Speech: ...
 

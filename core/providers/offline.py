@@ -7,11 +7,14 @@ so each call runs in a worker thread and the event loop stays free.
 from __future__ import annotations
 
 import asyncio
+import re
+from collections.abc import AsyncIterator
 from io import BytesIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.errors import InputError
+from core.longtext import sentences
 from core.media import audio
 from core.media.images import nearest_aspect
 from core.providers.base import ProviderLimits, Speech
@@ -33,6 +36,7 @@ from core.requests import (
 from core.voices import VOICES, Voice, canonical_voice, speaker_names, split_dialogue
 
 TURN_GAP_S = 0.25
+_LABELLED = re.compile(r"^\s*(?P<name>[^\W\d_][\w .'-]{0,31}?)\s*:\s*(?P<line>\S.*)$")
 _THUMB_FRACTION = 0.28
 
 
@@ -96,6 +100,32 @@ def _speak(request: SpeakRequest) -> Speech:
     return audio.concat(spoken, gap_s=TURN_GAP_S)
 
 
+def _units(request: SpeakRequest) -> list[tuple[str, str, bool]]:
+    """(text, voice, new turn) in speaking order: sentences of one voice, or the turns of a dialogue.
+
+    A part of a long dialogue may hold one speaker's lines only, so turns are matched line by line
+    against the request's two speakers rather than by counting names in this text.
+    """
+    if not request.text.strip():
+        raise InputError("There is no text to speak.")
+    if len(request.speakers) != 2:
+        voice = canonical_voice(request.voice)
+        return [(s, voice, False) for s in sentences(request.text)]
+    by_name = {s.name.strip().lower(): canonical_voice(s.voice) for s in request.speakers}
+    order = [canonical_voice(s.voice) for s in request.speakers]
+    seen: dict[str, str] = {}
+    units: list[tuple[str, str, bool]] = []
+    voice = order[0]
+    for line in (ln for ln in request.text.splitlines() if ln.strip()):
+        m = _LABELLED.match(line)
+        if m is not None:
+            name = m["name"].strip().lower()
+            voice = by_name.get(name) or seen.setdefault(name, order[min(len(seen), 1)])
+            line = m["line"]
+        units.append((line.strip(), voice, True))
+    return units
+
+
 def _imagine(request: ImagineRequest, seed: int | None = None) -> bytes:
     card = preview_card(request.prompt, _size(request.aspect, request.size), seed=seed)
     if request.references:
@@ -147,6 +177,15 @@ class OfflineProvider:
 
     async def speak(self, request: SpeakRequest) -> Speech:
         return await asyncio.to_thread(_speak, request)
+
+    async def stream_speech(self, request: SpeakRequest) -> AsyncIterator[Speech]:
+        """Sentence by sentence (turn by turn in a dialogue), each one synthesised off the loop."""
+        units = _units(request)
+        for n, (text, voice, turn) in enumerate(units):
+            speech = await asyncio.to_thread(synthesize, text, voice, language=request.language)
+            if turn and n > 0:
+                yield Speech(b"\x00\x00" * round(TURN_GAP_S * speech.sample_rate), speech.sample_rate)
+            yield speech
 
     async def imagine(self, request: ImagineRequest, *, seed: int | None = None) -> bytes:
         return await asyncio.to_thread(_imagine, request, seed)

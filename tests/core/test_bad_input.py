@@ -76,7 +76,7 @@ async def test_empty_prompt_and_instruction_are_refused(offline_studio: Studio) 
 
 
 async def test_text_over_the_limit_states_the_limit(offline_studio: Studio) -> None:
-    limit = offline_studio.provider.limits.max_text_chars
+    limit = offline_studio.max_speech_chars
     message = await refused(offline_studio, SpeakRequest("a" * (limit + 1)))
     assert f"{limit + 1:,} characters" in message
     assert f"the limit is {limit:,}" in message
@@ -84,10 +84,10 @@ async def test_text_over_the_limit_states_the_limit(offline_studio: Studio) -> N
 
 
 async def test_text_at_the_limit_is_accepted(offline_studio: Studio) -> None:
-    limit = offline_studio.provider.limits.max_text_chars
+    limit = offline_studio.max_speech_chars
     job = await offline_studio.submit(SpeakRequest("a" * limit), REQUESTER, ORIGIN)
     assert len(job.request.text) == limit  # type: ignore[union-attr]
-    assert await offline_studio.cancel(job.id)  # no need to synthesise 4000 a's
+    assert await offline_studio.cancel(job.id)  # no need to synthesise 20,000 a's
 
 
 async def test_unknown_voice_suggests_real_ones(offline_studio: Studio) -> None:

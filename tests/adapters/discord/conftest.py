@@ -52,6 +52,11 @@ class TimedProvider(OfflineProvider):
         await self._begin()
         return await super().speak(request)
 
+    async def stream_speech(self, request: SpeakRequest) -> AsyncIterator[Speech]:
+        await self._begin()
+        async for chunk in super().stream_speech(request):
+            yield chunk
+
     async def imagine(self, request: ImagineRequest, *, seed: int | None = None) -> bytes:
         await self._begin()
         return await super().imagine(request, seed=seed)

@@ -12,12 +12,13 @@ from tests.adapters.discord.conftest import Running, make_settings, png, running
 from tests.fakes.discord import EPHEMERAL, FakeDiscord, pings_everyone, silent
 
 
-async def test_text_over_the_limit_is_refused_with_the_limit(fake: FakeDiscord, bot: Running) -> None:
-    it = await fake.slash("speak", text="la " * 1500 + "!")
-    text = await fake.ephemeral(it)
-    assert "the limit is 4,000" in text and "4,501" in text
-    assert fake.is_deleted(it.original_id or "")  # the public "thinking…" is gone
-    assert not bot.provider.started
+async def test_text_over_the_limit_is_refused_with_the_limit(fake: FakeDiscord, tmp_path: Path) -> None:
+    async with running(make_settings(tmp_path, fake, max_speech_chars=4000)) as bot:
+        it = await fake.slash("speak", text="la " * 1500 + "!")
+        text = await fake.ephemeral(it)
+        assert "the limit is 4,000" in text and "4,501" in text
+        assert fake.is_deleted(it.original_id or "")  # the public "thinking…" is gone
+        assert not bot.provider.started
 
 
 async def test_a_non_image_attachment_is_refused(fake: FakeDiscord, bot: Running) -> None:
