@@ -243,18 +243,27 @@ def emulator(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
     api_key: Annotated[str | None, typer.Option("--api-key", help="Accept only this key (default: any).")] = None,
+    first_chunk_latency: Annotated[float, typer.Option(
+        "--first-chunk-latency", min=0, help="Seconds from a streamed speech request to its first chunk.")] = 0.0,
+    chunk_interval: Annotated[float, typer.Option(
+        "--chunk-interval", min=0, help="Seconds between streamed speech chunks.")] = 0.0,
+    chunk_seconds: Annotated[float, typer.Option(
+        "--chunk-seconds", min=0.02, help="Seconds of audio in each streamed chunk.")] = 0.5,
     verbose: Verbose = False,
 ) -> None:
     """Serve a local Gemini REST emulator (for tests and development without a key)."""
     settings = _settings()
     setup_logging(settings, verbose)
     from emulator.app import serve
+    from emulator.stream import Pacing
+
+    pacing = Pacing(first_chunk_latency, chunk_interval, chunk_seconds)
 
     def ready(url: str) -> None:
         err.print(f"Gemini emulator on {url}\n  export STUDIOBOT_GEMINI_BASE_URL={url} GEMINI_API_KEY="
                   f"{'<the pinned key>' if api_key else 'anything'}", highlight=False)
 
-    _run(settings, lambda: serve(host, port, api_key, on_ready=ready))
+    _run(settings, lambda: serve(host, port, api_key, on_ready=ready, pacing=pacing))
 
 
 @app.command()

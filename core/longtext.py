@@ -11,13 +11,19 @@ import re
 
 _PARAGRAPH = re.compile(r"\n\s*\n")
 # A sentence ends at . ! ? … (and closing quotes or brackets) followed by whitespace.
-_SENTENCE_END = re.compile(r"(?<=[.!?…。！？])[\"'”’)\]]*\s+")
+_SENTENCE_END = re.compile(r"[.!?…。！？]+[\"'”’)\]]*\s+")
 _LABEL = re.compile(r"^\s*[^\W\d_][\w .'-]{0,31}?\s*:\s*\S")
 
 
 def sentences(text: str) -> list[str]:
     """Split at sentence ends; the pieces keep their punctuation."""
-    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    text = text.strip()
+    out, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        out.append(text[start : m.end()].strip())
+        start = m.end()
+    out.append(text[start:].strip())
+    return [s for s in out if s]
 
 
 def _words(text: str, limit: int) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import binascii
+import hashlib
 import json
 import logging
 import time
@@ -51,6 +52,8 @@ class Emulator:
         self.api_key = api_key
         self.pacing = pacing or Pacing()
         self.calls: list[Call] = []
+        self.spoken: list[float] = []  # seconds of speech rendered per speech request, in order
+        self.digests: list[str] = []  # sha256 of each request's rendered PCM, to check a stream's reassembly
         self.faults = FaultScript()
         self.base_url = ""
         self.app = web.Application()
@@ -64,6 +67,8 @@ class Emulator:
 
     def reset(self) -> None:
         self.calls.clear()
+        self.spoken.clear()
+        self.digests.clear()
         self.faults.clear()
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -208,6 +213,8 @@ class Emulator:
                 raise ApiError(400, f"A voice must be set in speech_config for models/{model}.")
             turns = [("\n".join(p["text"] for p in parts), voice or "Kore")]
         pcm = await asyncio.to_thread(media.speak, turns, speech.get("language_code"))
+        self.spoken.append(len(pcm) / (2 * media.RATE))
+        self.digests.append(hashlib.sha256(pcm).hexdigest())
         return pcm, 1 + sum(len(p["text"]) for p in parts) // 4
 
     def _speakers(self, model: str, spec: Model, multi: Any, parts: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -292,9 +299,10 @@ class Emulator:
         return media.encode(img, "JPEG" if jpeg else "PNG")
 
 
-async def serve(host: str, port: int, api_key: str | None, *, on_ready: Callable[[str], None] | None = None) -> None:
+async def serve(host: str, port: int, api_key: str | None, *, on_ready: Callable[[str], None] | None = None,
+                pacing: Pacing | None = None) -> None:
     """Run an emulator until cancelled; ``on_ready`` gets the base URL once it listens."""
-    emulator = Emulator(api_key=api_key)
+    emulator = Emulator(api_key=api_key, pacing=pacing)
     url = await emulator.start(host, port)
     log.info("Gemini emulator listening on %s", url)
     if on_ready is not None:
