@@ -73,6 +73,9 @@ def _main(
     """Gemini speech and image generation for Discord, Slack and a local web playground."""
 
 
+STDOUT = "-"  # ``-o -``: write to standard output
+
+
 def _settings() -> Settings:
     try:
         return Settings()
@@ -85,6 +88,13 @@ async def generate_to_file(settings: Settings, request: Request, path: Path, con
     from bots.local import generate_to_file as generate
 
     return await generate(settings, request, path, console)
+
+
+async def speak_to_stdout(settings: Settings, request: SpeakRequest, console: Console) -> object:
+    """``-o -``: imported on first use, like the rest of the studio."""
+    from bots.local import speak_to_stdout as stream
+
+    return await stream(settings, request, console)
 
 
 def output_path(path: Path) -> Path:
@@ -130,16 +140,17 @@ def speak(
     style: Annotated[str | None, typer.Option("--style", help='How to say it, e.g. "warm and slow".')] = None,
     voice2: Annotated[str | None, typer.Option("--voice2", help="Second speaker's voice in a dialogue.")] = None,
     language: Annotated[str | None, typer.Option("--language", help="Language hint such as de-DE.")] = None,
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output file: .ogg (Opus), .mp3 or .wav.")] = Path(
-        "speech.ogg"
-    ),
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output file: .ogg (Opus), .mp3 or .wav; "
+                                         "- streams to stdout as it is generated.")] = Path("speech.ogg"),
+    audio_format: Annotated[str | None, typer.Option(
+        "--format", help="ogg, mp3 or wav (default: from the file name; ogg for -).")] = None,
     verbose: Verbose = False,
 ) -> None:
     """Turn text into a voice clip."""
     settings = _settings()
     setup_logging(settings, verbose)
-    fmt = output.suffix.lower().lstrip(".") or "ogg"
-    fmt = {"opus": "ogg", "oga": "ogg"}.get(fmt, fmt)
+    fmt = audio_format or output.suffix.lower().lstrip(".") or "ogg"
+    fmt = {"opus": "ogg", "oga": "ogg"}.get(fmt.lower(), fmt.lower())
     from core.requests import Speaker
     from core.voices import dialogue_speakers
 
@@ -147,6 +158,8 @@ def speak(
         speakers = tuple(Speaker(n, v) for n, v in dialogue_speakers(text, voice, voice2))  # the core's rule
         request = SpeakRequest(text=text, voice=voice, style=style, language=language, speakers=speakers,
                                audio_format=fmt)
+        if str(output) == STDOUT:
+            return await speak_to_stdout(settings, request, err)
         return await generate_to_file(settings, request, output_path(output), err)
 
     _run(settings, go)

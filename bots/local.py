@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from rich.console import Console
 from rich.markup import escape
@@ -17,12 +19,14 @@ from core.jobs.delivery import Reply
 from core.jobs.files import write_atomic
 from core.jobs.model import Job, JobState, Progress
 from core.media import images
-from core.requests import Origin, Request, Requester
+from core.media.live import encode_stream
+from core.requests import Origin, Request, Requester, SpeakRequest
 from core.results import AudioClip, ImageResult, Result
 from core.settings import Settings
 from core.studio import open_studio
 
 PLATFORM = "cli"
+STDOUT = "-"
 IMAGE_SUFFIXES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
 
 
@@ -74,6 +78,8 @@ class FileReply:
             self.status.update("generating…")
 
     async def post(self, job: Job, result: Result) -> str | None:
+        if str(self.path) == STDOUT:
+            return STDOUT  # already streamed as it was made; a resumed job has no pipe left to write to
         data = result.data
         wanted = IMAGE_SUFFIXES.get(self.path.suffix.lower())
         if isinstance(result, ImageResult) and wanted is not None and wanted != result.mime_type:
@@ -131,6 +137,32 @@ async def generate_to_file(settings: Settings, request: Request, path: Path, con
         first, last = escape(cell_path(path, 1).name), escape(cell_path(path, len(cells)).name)
         console.print(f"wrote {first} … {last} beside it{note}", highlight=False)
     return result
+
+
+async def speak_to_stdout(settings: Settings, request: SpeakRequest, console: Console) -> Result:
+    """``-o -``: the encoded clip goes to stdout while it is generated, so a player can start at once."""
+    requester = Requester(PLATFORM, os.environ.get("USER", "local"))
+    origin = Origin(PLATFORM, meta={"output": STDOUT})
+    out = sys.stdout.buffer
+    async with open_studio(settings, resume=False) as studio:
+        job = await studio.submit(request, requester, origin, reply=FileReply(Path(STDOUT)))
+        if studio.offline:
+            console.print("[bold yellow]OFFLINE PREVIEW:[/] no GEMINI_API_KEY set, so speech comes from "
+                          "espeak.", highlight=False)
+        feed = await studio.audio_feed(job.id)
+        if feed is not None:
+            async for data in encode_stream(feed.listen(min_bytes=4800), request.audio_format):
+                await asyncio.to_thread(_write, out, data)
+        result = await studio.outcome(job.id)
+        if feed is None:  # finished before we could listen (very short): the file is the same audio
+            await asyncio.to_thread(_write, out, result.data)
+    console.print(f"streamed to stdout ({_describe(result)})", highlight=False)
+    return result
+
+
+def _write(out: BinaryIO, data: bytes) -> None:
+    out.write(data)
+    out.flush()
 
 
 def _describe(result: Result) -> str:

@@ -54,6 +54,7 @@ class Emulator:
         self.calls: list[Call] = []
         self.spoken: list[float] = []  # seconds of speech rendered per speech request, in order
         self.digests: list[str] = []  # sha256 of each request's rendered PCM, to check a stream's reassembly
+        self.open_streams = 0  # speech streams still sending: lets tests order "heard" before "finished"
         self.faults = FaultScript()
         self.base_url = ""
         self.app = web.Application()
@@ -126,11 +127,15 @@ class Emulator:
             if spec.kind == "tts" and stream:
                 pcm, prompt_tokens = await self._voice(model, spec, request_body)
                 cut = fault if fault is not None and fault.mid_stream else None
-                return await stream_speech(
-                    request, model, pcm, prompt_tokens, pacing=self.pacing, started=started,
-                    cut_after=cut.chunks if cut is not None else None,
-                    end_reason=cut.reason if cut is not None and cut.kind == "end" else None,
-                )
+                self.open_streams += 1
+                try:
+                    return await stream_speech(
+                        request, model, pcm, prompt_tokens, pacing=self.pacing, started=started,
+                        cut_after=cut.chunks if cut is not None else None,
+                        end_reason=cut.reason if cut is not None and cut.kind == "end" else None,
+                    )
+                finally:
+                    self.open_streams -= 1
             if spec.kind == "tts":
                 payload = await self._speak(model, spec, request_body)
             else:

@@ -52,7 +52,8 @@ async def speak(interaction: discord.Interaction, text: str, voice: str | None =
     async def build() -> tuple[Request, str | None]:
         first = voice or server.default_voice or DEFAULT_VOICE
         speakers = tuple(Speaker(n, v) for n, v in dialogue_speakers(text, first, voice2))
-        return SpeakRequest(text=text, voice=first, style=style, speakers=speakers), None
+        return SpeakRequest(text=text, voice=first, style=style, speakers=speakers,
+                            max_bytes=interaction.filesize_limit), None
 
     await flow.start(interaction, "speak", build, options=options)
 

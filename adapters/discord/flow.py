@@ -8,11 +8,11 @@ from collections.abc import Awaitable, Callable, Mapping
 
 import discord
 
-from adapters.discord.reply import InteractionReply
+from adapters.discord.reply import InteractionReply, play_live
 from adapters.discord.services import PLATFORM, services
 from core.errors import QuotaExceeded, StudioError
 from core.jobs.model import Job
-from core.requests import Origin, Request, Requester
+from core.requests import Origin, Request, Requester, SpeakRequest
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +60,12 @@ async def start(interaction: discord.Interaction, kind: str, build: Build, *,
                     message=str(anchor) if anchor else None, meta=meta)
     try:
         request, parent_id = await build()
-        return await services(interaction.client).core.submit(
+        job = await services(interaction.client).core.submit(
             request, requester_of(interaction.user, interaction.permissions), origin, parent_id=parent_id, reply=reply,
             dedupe_key=f"discord:i:{interaction.id}")
     except StudioError as err:
         await reply.reject(explain(err))
         return None
+    if origin.meta.get("play") and isinstance(request, SpeakRequest):
+        await play_live(interaction.client, job)  # from the first chunk, not the finished file
+    return job

@@ -21,7 +21,7 @@ from adapters.discord import ledger
 from adapters.discord.buttons import progress_view, result_view
 from adapters.discord.captions import caption, filename, progress_text
 from adapters.discord.services import DEFAULT_UPLOAD_LIMIT, services
-from adapters.discord.voice import VoiceUnavailable
+from adapters.discord.voice import VoiceChannel, VoiceUnavailable
 from core.creative import buttons_for
 from core.errors import StudioError
 from core.jobs.delivery import DeliveryRefused
@@ -67,13 +67,33 @@ async def send_voice_message(client: discord.Client, channel_id: int, clip: Audi
     return int(data["id"])
 
 
-async def _play(client: discord.Client, job: Job, clip: AudioClip) -> str | None:
-    """Queue the clip in the requester's voice channel; the reason in plain words when that can't happen."""
+def _voice_channel(client: discord.Client, job: Job) -> VoiceChannel | None:
     guild = client.get_guild(int(job.origin.workspace)) if job.origin.workspace else None
     member = guild.get_member(int(job.requester.user_id)) if guild else None
-    channel = member.voice.channel if member and member.voice else None
-    if guild is None or channel is None:
+    return member.voice.channel if member and member.voice else None
+
+
+async def play_live(client: discord.Client, job: Job) -> None:
+    """Start playing speech in the requester's voice channel while it is generated; ``_play`` reports later."""
+    channel = _voice_channel(client, job)
+    feed = await services(client).core.audio_feed(job.id) if channel is not None else None
+    if channel is None or feed is None:
+        return
+    try:
+        await services(client).player.enqueue(channel, feed, job_id=job.id)
+    except VoiceUnavailable as err:
+        log.info("live playback of %s not started: %s", job.id, err.reason)
+
+
+async def _play(client: discord.Client, job: Job, clip: AudioClip) -> str | None:
+    """Queue the clip in the requester's voice channel; the reason in plain words when that can't happen."""
+    channel = _voice_channel(client, job)
+    if channel is None:
         return "Not played: you weren't in a voice channel."
+    player = services(client).player
+    if job.id in player.live_jobs:
+        player.live_jobs.discard(job.id)
+        return f"Playing in {channel.mention}."  # started with the first chunk; the file is the same speech
     try:
         await services(client).player.enqueue(channel, clip)
     except VoiceUnavailable as err:

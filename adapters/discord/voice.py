@@ -1,7 +1,9 @@
 """Playing clips in a voice channel: one queue per server, join on demand, leave when idle.
 
 The clip is already OGG/Opus; ``FFmpegOpusAudio`` (with imageio-ffmpeg's binary) hands discord.py
-ready 20 ms Opus packets, so no system libopus or ffmpeg is needed.
+ready 20 ms Opus packets, so no system libopus or ffmpeg is needed. Speech still being generated
+plays from the job's audio feed: its PCM goes through the same ffmpeg as it arrives, so the first
+20 ms frame leaves as soon as the first chunk is encoded, and the posted file is the same speech.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import functools
 import io
 import logging
+import queue
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +22,7 @@ from typing import Any, Protocol, cast
 import discord
 import imageio_ffmpeg
 
+from core.feed import FEED_RATE, AudioFeed
 from core.results import AudioClip
 from core.tasks import TaskOwner
 
@@ -28,6 +32,9 @@ CONNECT_TIMEOUT_S = 15.0
 DEFAULT_IDLE_S = 120.0
 VoiceChannel = discord.VoiceChannel | discord.StageChannel
 VoiceFactory = Callable[[discord.Client, discord.abc.Connectable], discord.VoiceProtocol]
+Playable = AudioClip | AudioFeed
+LIVE_INPUT = f"-f s16le -ar {FEED_RATE} -ac 1"
+LIVE_OUTPUT = "-page_duration 20000 -flush_packets 1"  # every 20 ms packet leaves ffmpeg at once
 
 
 class VoiceUnavailable(Exception):
@@ -59,6 +66,10 @@ def ffmpeg() -> str:
 class OpusClip(discord.FFmpegOpusAudio):
     """``FFmpegOpusAudio`` that also reaps ffmpeg and closes its pipes (discord.py can leave both to the GC)."""
 
+    def _spawn_process(self, args: Any, **subprocess_kwargs: Any) -> subprocess.Popen[bytes]:
+        """Unbuffered stdin, so streamed PCM reaches ffmpeg the moment it is written."""
+        return super()._spawn_process(args, bufsize=0, **subprocess_kwargs)
+
     def _kill_process(self) -> None:
         proc = getattr(self, "_process", None)
         super()._kill_process()
@@ -76,6 +87,47 @@ def opus_source(clip: AudioClip) -> discord.FFmpegOpusAudio:
     return OpusClip(io.BytesIO(clip.data), pipe=True, executable=ffmpeg())
 
 
+class FeedPipe(io.RawIOBase):
+    """A blocking file over a job's audio feed, for discord.py's stdin writer thread.
+
+    An owned task copies the feed into a thread-safe queue; ``read`` blocks in discord.py's thread
+    (never on the event loop) and returns b"" once the feed is over.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._rest = b""
+        self._over = False
+
+    async def pump(self, feed: AudioFeed) -> None:
+        try:
+            async for pcm in feed.listen(min_bytes=1920):  # 40 ms: two Opus frames' worth
+                self._queue.put(pcm)
+        finally:
+            self._queue.put(None)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        if not self._rest and not self._over:
+            item = self._queue.get()
+            if item is None:
+                self._over = True
+            else:
+                self._rest = item
+        n = len(self._rest) if size is None or size < 0 else size
+        out, self._rest = self._rest[:n], self._rest[n:]
+        return out
+
+
+def live_source(pipe: FeedPipe) -> discord.FFmpegOpusAudio:
+    """20 ms Opus packets from speech as it is generated."""
+    return OpusClip(pipe, pipe=True, executable=ffmpeg(), before_options=LIVE_INPUT,  # type: ignore[arg-type]
+                    options=LIVE_OUTPUT)
+
+
 def _finished(loop: asyncio.AbstractEventLoop, done: asyncio.Event, error: Exception | None) -> None:
     """discord.py calls ``after`` from its player thread."""
     if error is not None:
@@ -85,7 +137,7 @@ def _finished(loop: asyncio.AbstractEventLoop, done: asyncio.Event, error: Excep
 
 @dataclass
 class _Guild:
-    queue: asyncio.Queue[tuple[VoiceChannel, AudioClip]] = field(default_factory=asyncio.Queue)
+    queue: asyncio.Queue[tuple[VoiceChannel, Playable]] = field(default_factory=asyncio.Queue)
     client: Playback | None = None
     worker: asyncio.Task[None] | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # joining and leaving never interleave
@@ -97,6 +149,7 @@ class VoicePlayer:
         self.idle_s = idle_s
         self._guilds: dict[int, _Guild] = {}
         self._tasks = TaskOwner("voice")
+        self.live_jobs: set[str] = set()  # speech jobs already playing from their feed: not played again
 
     def _check(self, channel: VoiceChannel) -> None:
         me = channel.guild.me
@@ -122,11 +175,16 @@ class VoicePlayer:
         state.client = cast(Playback, vc)
         return state.client
 
-    async def enqueue(self, channel: VoiceChannel, clip: AudioClip) -> None:
-        """Join now (so failures can be reported), then play after whatever is already queued."""
+    async def enqueue(self, channel: VoiceChannel, clip: Playable, *, job_id: str | None = None) -> None:
+        """Join now (so failures can be reported), then play after whatever is already queued.
+
+        A feed plays from its start whenever its turn comes, as far as it has been generated.
+        """
         state = self._guilds.setdefault(channel.guild.id, _Guild())
         async with state.lock:
             await self._connect(state, channel)
+        if isinstance(clip, AudioFeed) and job_id is not None:
+            self.live_jobs.add(job_id)
         state.queue.put_nowait((channel, clip))
         if state.worker is None or state.worker.done():
             state.worker = self._tasks.spawn(self._work(channel.guild.id, state), name=f"voice-{channel.guild.id}")
@@ -146,7 +204,12 @@ class VoicePlayer:
                     log.info("skipping a clip in %s: %s", guild_id, err.reason)
                     continue
                 done = asyncio.Event()
-                source = opus_source(clip)
+                if isinstance(clip, AudioFeed):
+                    pipe = FeedPipe()
+                    self._tasks.spawn(pipe.pump(clip), name=f"voice-feed-{guild_id}")
+                    source = live_source(pipe)
+                else:
+                    source = opus_source(clip)
                 vc.play(source, after=functools.partial(_finished, loop, done))
                 await done.wait()
         finally:

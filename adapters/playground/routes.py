@@ -23,6 +23,7 @@ from adapters.playground.uploads import UploadStore
 from core.commands import HELP, Help, parse, parse_edit
 from core.errors import InputError, StudioError
 from core.jobs.model import Job, JobState
+from core.media.live import encode_stream
 from core.requests import ASPECT_SIZES, EditRequest, Origin, Request, Requester, SpeakRequest
 from core.results import AudioClip, ImageResult
 from core.studio import Studio
@@ -30,6 +31,7 @@ from core.text import size_text
 from core.voices import DEFAULT_VOICE, canonical_voice
 
 STATIC = Path(__file__).parent / "static"
+LIVE_MIME = 'audio/webm; codecs="opus"'
 REQUESTER = Requester(PLATFORM, "local", "you")
 HISTORY_LIMIT = 200
 _JOB_ID = re.compile(r"^[0-9a-f]{12}$")
@@ -78,6 +80,7 @@ class Routes:
         app.router.add_get("/api/uploads/{id}", self.upload_file)
         app.router.add_get("/api/jobs/{id}", self.job)
         app.router.add_get("/api/jobs/{id}/result", self.result)
+        app.router.add_get("/api/jobs/{id}/live", self.live)
         app.router.add_post("/api/jobs/{id}/cancel", self.cancel)
         app.router.add_post("/api/jobs/{id}/retry", self.retry)
         app.router.add_get("/api/jobs/{id}/mask", self.mask)
@@ -275,6 +278,22 @@ class Routes:
             hdrs.CONTENT_DISPOSITION: _disposition(disposition, entry["result"]["filename"]),
             hdrs.CACHE_CONTROL: "private, max-age=86400",
         })
+
+    async def live(self, request: web.Request) -> web.StreamResponse:
+        """Speech still being generated, as WebM/Opus for Media Source Extensions; 204 once it is over."""
+        job = await self._playground_job(request.match_info["id"])
+        feed = None if job is None else await self.studio.audio_feed(job.id)
+        if feed is None:
+            return web.Response(status=204)
+        response = web.StreamResponse(headers={hdrs.CONTENT_TYPE: LIVE_MIME, hdrs.CACHE_CONTROL: "no-store"})
+        await response.prepare(request)
+        try:
+            async for data in encode_stream(feed.listen(min_bytes=2400), "webm"):
+                await response.write(data)
+            await response.write_eof()
+        except (ConnectionError, StudioError):  # the page went away, or the encoder failed: the file follows
+            pass
+        return response
 
     async def upload_file(self, request: web.Request) -> web.StreamResponse:
         upload = self.uploads.get(request.match_info["id"])

@@ -14,9 +14,9 @@ import aiohttp
 import pytest
 
 from adapters.playground import Playground
-from core.providers.base import Provider
+from core.providers.base import Provider, Speech
 from core.providers.offline import OfflineProvider
-from core.requests import ImagineRequest
+from core.requests import ImagineRequest, SpeakRequest
 from core.settings import Settings
 from core.studio import Studio, open_studio
 from tests.fakes.media import png as png
@@ -71,6 +71,22 @@ class GatedProvider(OfflineProvider):
     async def imagine(self, request: ImagineRequest, *, seed: int | None = None) -> bytes:
         await self.gate.wait()
         return await super().imagine(request, seed=seed)
+
+
+class HeldSpeech(OfflineProvider):
+    """Offline speech whose stream stops after its first sentence until ``midway`` is set: a job surely running."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.midway = asyncio.Event()
+
+    async def stream_speech(self, request: SpeakRequest) -> AsyncIterator[Speech]:
+        first = True
+        async for chunk in super().stream_speech(request):
+            yield chunk
+            if first:
+                await self.midway.wait()
+            first = False
 
 
 @asynccontextmanager

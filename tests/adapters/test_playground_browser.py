@@ -22,7 +22,7 @@ from tests.adapters.browser import (
     send,
     served,
 )
-from tests.adapters.conftest import GatedProvider, Served, make_settings, png, serving
+from tests.adapters.conftest import GatedProvider, HeldSpeech, Served, make_settings, png, serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="session")]
 __all__ = ["browser", "served"]  # fixtures
@@ -61,6 +61,21 @@ async def test_speak_hello_shows_a_clip_that_decodes_to_audio(page: Page) -> Non
     await expect(card.locator(".chip")).to_have_text("voice Kore · Firm")  # the voice's character beside its name
     await expect(card).not_to_contain_text("Kore & ")
     await expect(card.locator("a.download")).to_have_attribute("download", re.compile(r"\.ogg$"))
+
+
+async def test_speech_plays_while_the_job_is_still_running(tmp_path: Path, browser: Browser) -> None:
+    provider = HeldSpeech()  # the job cannot finish until the test lets it
+    async with serving(make_settings(tmp_path), provider=provider) as running, open_page(browser, running.url) as page:
+        await send(page, "/speak The first sentence plays at once. The second one waits for the test.")
+        await page.wait_for_function("""() => {
+            const a = document.querySelector('article.entry[data-kind=speak]:not([data-state=done]) audio.live');
+            return a !== null && a.currentTime > 0;
+        }""")
+        job = (await running.studio.recent("playground", limit=1))[0]
+        assert not (await running.studio.job(job.id)).state.terminal  # type: ignore[union-attr]
+        provider.midway.set()
+        await expect(entry(page, "speak").locator("audio")).to_have_count(1)  # the file's player took over
+        assert await entry(page, "speak").locator("audio.live").count() == 0
 
 
 async def test_voice_picker_and_preview(page: Page) -> None:

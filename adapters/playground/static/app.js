@@ -127,7 +127,7 @@ function progress(p) {
   const e = entries.get(p.id);
   if (!e || TERMINAL.has(e.state)) return;
   if (TERMINAL.has(p.state)) { refresh(e.job_id); return; }
-  upsert({ ...e, state: p.state, position: p.position });
+  upsert({ ...e, state: p.state, position: p.position, message: p.message });
 }
 
 async function refresh(jobId) {

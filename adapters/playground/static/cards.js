@@ -1,6 +1,7 @@
 // One result card per job: prompt, parameters (once), status, the media and the actions on it.
 
 import { clock, h, seconds } from "./dom.js";
+import { handOver, livePlayer } from "./live.js";
 import { speechPlayer } from "./wave.js";
 
 const KIND_LABEL = { speak: "Speech", imagine: "Image", edit: "Edit", upload: "Upload", pick: "Picked",
@@ -18,7 +19,8 @@ function statusLine(e, act) {
   if (e.state === "failed" || e.state === "cancelled") {
     return h("div", { class: "status error", role: "alert", text: e.error || "That did not work." });
   }
-  const label = e.state === "queued" ? (e.position ? `Queued, #${e.position} in line` : "Queued") : "Generating…";
+  const part = e.message && e.message.startsWith("part ") ? ` ${e.message}` : "";
+  const label = e.state === "queued" ? (e.position ? `Queued, #${e.position} in line` : "Queued") : `Generating…${part}`;
   return h("div", { class: "status" }, h("span", { class: "spin", "aria-hidden": "true" }),
     h("span", { class: "state-text", text: label }),
     e.job_id ? h("button", { class: "ghost small cancel", type: "button", text: "Cancel",
@@ -108,11 +110,13 @@ function maskToggle(box, e) {
 
 function media(e, ctx) {
   const r = e.result;
-  if (!r) return null;
+  if (!r) return livePlayer(e);
   if (r.kind === "audio") {
     const voices = e.speakers && e.speakers.length ? e.speakers.map((s) => s.voice).join(" & ") : e.voice;
+    const player = speechPlayer(r.url, { label: `speech by ${voices || "the voice"}` });
+    if (e.job_id) handOver(e.job_id, player.querySelector("audio"));
     return h("div", { class: "media" },
-      speechPlayer(r.url, { label: `speech by ${voices || "the voice"}` }),
+      player,
       h("div", { class: "meta" },
         h("span", { class: "duration", text: seconds(r.duration_s) }),
         h("span", { text: (r.container || "").toUpperCase() }),
@@ -184,6 +188,7 @@ export function buildCard(e, ctx) {
 /** What decides whether a card must be drawn again. */
 export function renderKey(e, entries, picked) {
   const parent = e.parent ? entries.get(e.parent) : null;
-  return [e.state, e.position, e.error, e.result && e.result.url, parent && parent.result && parent.result.url,
+  return [e.state, e.position, e.message, e.error, e.result && e.result.url,
+    parent && parent.result && parent.result.url,
     picked.has(e.id)].join("|");
 }

@@ -42,6 +42,7 @@ class TimedProvider(OfflineProvider):
         super().__init__()
         self.started: list[float] = []
         self.gate: asyncio.Event | None = None
+        self.midway: asyncio.Event | None = None  # a speech stream waits here after its first chunk
 
     async def _begin(self) -> None:
         self.started.append(time.monotonic())
@@ -54,8 +55,12 @@ class TimedProvider(OfflineProvider):
 
     async def stream_speech(self, request: SpeakRequest) -> AsyncIterator[Speech]:
         await self._begin()
+        first = True
         async for chunk in super().stream_speech(request):
             yield chunk
+            if first and self.midway is not None:
+                await self.midway.wait()
+            first = False
 
     async def imagine(self, request: ImagineRequest, *, seed: int | None = None) -> bytes:
         await self._begin()

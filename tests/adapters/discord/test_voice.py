@@ -6,7 +6,10 @@ import asyncio
 import base64
 from typing import Any
 
+from adapters.discord.voice import FeedPipe, live_source
+from core.feed import AudioFeed
 from core.media import audio
+from core.providers.espeak import synthesize
 from tests.adapters.discord.conftest import FakeVoice, Running
 from tests.fakes.discord import VOICE_MESSAGE, FakeDiscord
 
@@ -83,3 +86,39 @@ async def test_not_in_a_voice_channel_still_posts_and_says_why(fake: FakeDiscord
     assert "Not played: you weren't in a voice channel." in message["content"]
     assert fake.file(message["attachments"][0])[:4] == b"OggS"
     assert not FakeVoice.instances
+
+
+async def test_a_live_source_yields_its_first_frame_before_the_stream_ends() -> None:
+    speech = synthesize("The first words of a longer answer.")
+    feed = AudioFeed()
+    feed.push(audio.resample(speech.pcm, speech.sample_rate, 24_000))
+    pipe = FeedPipe()
+    pump = asyncio.create_task(pipe.pump(feed))
+    source = live_source(pipe)
+    try:
+        first = await asyncio.wait_for(asyncio.to_thread(source.read), 20)
+        assert first and len(first) < 1500 and not feed.closed  # a 20 ms Opus frame while more may come
+        feed.push(b"\x00\x00" * 24_000)  # one more second arrives later
+        feed.close(complete=True)
+        frames = [first]
+        while packet := await asyncio.to_thread(source.read):
+            frames.append(packet)
+    finally:
+        source.cleanup()
+        await pump
+    assert abs(len(frames) * FRAME_S - (speech.duration_s + 1.0)) <= 0.1  # all of it, once
+
+
+async def test_play_starts_from_the_first_chunk(fake: FakeDiscord, bot: Running) -> None:
+    bot.provider.midway = asyncio.Event()  # the job cannot finish until the test lets it
+    it = await fake.slash("speak", text="First sentence plays now. The second one comes later.", play=True)
+    (vc,) = await fake.state.wait_for(lambda: FakeVoice.instances or None)
+    await fake.state.wait_for(lambda: len(vc.packets) > 5)
+    assert not any(m["attachments"] for m in fake.state.messages.values())  # playing, nothing posted yet
+    bot.provider.midway.set()
+    message = await fake.result(it)
+    assert "Playing in" in message["content"]
+    clip = fake.file(message["attachments"][0])
+    await asyncio.wait_for(asyncio.to_thread(vc.disconnected.wait), 10)
+    assert len(FakeVoice.instances) == 1  # played once, from the stream: the file is not played again
+    assert abs(len(vc.packets) * FRAME_S - seconds(clip)) <= 0.1
