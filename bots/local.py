@@ -75,7 +75,8 @@ class FileReply:
         if progress.state is JobState.QUEUED and progress.position:
             self.status.update(f"queued (#{progress.position})")
         elif progress.state is JobState.RUNNING:
-            self.status.update("generating…")
+            part = progress.message if progress.message.startswith("part ") else ""
+            self.status.update(f"generating… {part}".strip())
 
     async def post(self, job: Job, result: Result) -> str | None:
         if str(self.path) == STDOUT:

@@ -24,7 +24,8 @@ def progress_text(kind: str, progress: Progress) -> str | None:
         where = f" (position {progress.position})" if progress.position else ""
         return f"⏳ Waiting in the queue{where}…"
     if progress.state is JobState.RUNNING:
-        return WORKING.get(kind, "Working…")
+        working = WORKING.get(kind, "Working…")
+        return f"{working} {progress.message}" if progress.message.startswith("part ") else working
     return None
 
 

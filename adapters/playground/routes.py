@@ -281,7 +281,7 @@ class Routes:
 
     async def live(self, request: web.Request) -> web.StreamResponse:
         """Speech still being generated, as WebM/Opus for Media Source Extensions; 204 once it is over."""
-        job = await self._playground_job(request.match_info["id"])
+        job = await self.playground_job(request.match_info["id"])
         feed = None if job is None else await self.studio.audio_feed(job.id)
         if feed is None:
             return web.Response(status=204)
