@@ -15,7 +15,7 @@ SPEAK = [
     ("punctuation-only", "?! … —", "nothing to say"),
     ("emoji-only", "🙂🎉👍🏽", "nothing to say"),
     ("nul", "hello\x00there", "NUL"),
-    ("too-long", "word " * 1000, "the limit is 4,000"),
+    ("too-long", "word " * 4001, "the limit is 20,000"),
     ("escape-voice", "--voice \x1b[2JGandalf hi", "Unknown voice"),
     ("mention-voice", "--voice <@123456789> hi", "Unknown voice"),
     ("everyone-voice", "--voice @everyone hi", "Unknown voice"),

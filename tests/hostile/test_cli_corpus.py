@@ -156,7 +156,7 @@ def _text_cases() -> Iterator[Case]:
         yield Case(f"speak-no-words-{name}", ("speak", text, "-o", "x.ogg"), "nothing to say")
     yield Case("imagine-only-punctuation", ("imagine", "?!...", "-o", "x.png"), "nothing to say")
     yield Case("edit-only-punctuation", ("edit", "photo.png", "— — —", "-o", "x.png"), "nothing to say", setup=PHOTO)
-    yield Case("speak-too-long", ("speak", "word " * 1000, "-o", "x.ogg"), "the limit is 4,000")
+    yield Case("speak-too-long", ("speak", "word " * 4001, "-o", "x.ogg"), "the limit is 20,000")
     yield Case("imagine-megabyte-prompt", ("imagine", "a" * 100_000, "-o", "x.png"), "the limit is 4,000")
 
 
