@@ -39,6 +39,9 @@ class Database(Executor, Protocol):
     def transaction(self, *, exclusive: bool = False) -> AbstractAsyncContextManager[Executor]:
         """All or nothing; ``exclusive`` also serialises with every other exclusive transaction (quotas)."""
         ...
+    async def write_returning(self, sql: str, params: Params = ()) -> list[Row]:
+        """An ``UPDATE … RETURNING``: the change and the changed rows in one round trip."""
+        ...
     async def script(self, sql: str) -> None:
         """Several statements without parameters (schema)."""
         ...

@@ -98,6 +98,9 @@ class PostgresDatabase:
         async with self.pool.connection() as conn:
             return await _Tx(conn).fetch_all(sql, params)
 
+    async def write_returning(self, sql: str, params: Params = ()) -> list[Row]:
+        return await self.fetch_all(sql, params)
+
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         async with self.pool.connection() as conn:
             return await _Tx(conn).fetch_one(sql, params)

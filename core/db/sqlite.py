@@ -37,13 +37,12 @@ class _Tx:
         await self._db.executemany(sql, [tuple(r) for r in rows])
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        async with self._db.execute(sql, tuple(params)) as cursor:
-            return [dict(r) for r in await cursor.fetchall()]
+        # One trip to aiosqlite's thread (execute, fetch and close there), not three.
+        return [dict(r) for r in await self._db.execute_fetchall(sql, tuple(params))]
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        async with self._db.execute(sql, tuple(params)) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None else dict(row)
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
 
 class SqliteDatabase:
@@ -101,6 +100,10 @@ class SqliteDatabase:
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         return await _Tx(self._conn).fetch_all(sql, params)
+
+    async def write_returning(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self._lock:
+            return await _Tx(self._conn).fetch_all(sql, params)
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         return await _Tx(self._conn).fetch_one(sql, params)

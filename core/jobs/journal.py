@@ -122,22 +122,24 @@ class SqlJournal:
         return job
 
     async def start(self, job_id: str) -> Job:
-        await self.db.execute(
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ? WHERE id = ?",
+        rows = await self.db.write_returning(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ? WHERE id = ? RETURNING *",
             (time.time(), job_id),
         )
-        return await self._require(job_id)
+        if not rows:
+            raise KeyError(job_id)
+        return await self._job(rows[0])
 
     async def finish(self, job_id: str, state: JobState, *, result: ResultRef | None = None,
                      error_code: str | None = None, error: str | None = None) -> Job:
         if not state.terminal:
             raise ValueError(f"{state} is not terminal")
-        await self.db.execute(
+        rows = await self.db.write_returning(
             "UPDATE jobs SET state = ?, result = ?, error_code = ?, error = ?, updated_at = ?"
-            " WHERE id = ? AND state IN ('queued', 'running')",
+            " WHERE id = ? AND state IN ('queued', 'running') RETURNING *",
             (state.value, codec.dump_result(result), error_code, error, time.time(), job_id),
         )
-        return await self._require(job_id)
+        return await self._job(rows[0]) if rows else await self._require(job_id)  # already ended: as it is
 
     async def unfinished(self) -> list[Job]:
         return await self._select("SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY created_at")
@@ -288,7 +290,15 @@ class SqlJournal:
 
     async def _select(self, sql: str, params: tuple[Any, ...] = ()) -> list[Job]:
         rows = await self.db.fetch_all(sql, params)
+        if len(rows) == 1:
+            return [await self._job(rows[0])]
         return await asyncio.to_thread(lambda: [self._row_to_job(r) for r in rows])
+
+    async def _job(self, row: Row) -> Job:
+        """Rows without stored input files decode on the loop; only blob reads go to a thread."""
+        if '"$blob"' in row["request"]:
+            return await asyncio.to_thread(self._row_to_job, row)
+        return self._row_to_job(row)
 
     def _row_to_job(self, row: Row) -> Job:
         return Job(
