@@ -11,6 +11,7 @@ from pathlib import Path
 
 from emulator.app import Emulator
 from emulator.faults import Fault
+from tests.waiting import until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,10 +35,10 @@ async def test_a_job_killed_mid_run_is_resumed_and_delivered_once(tmp_path: Path
     first = await worker("submit", tmp_path, emulator, out)
     assert first.stdout is not None
     job_id = (await asyncio.wait_for(first.stdout.readline(), 30)).decode().strip()
-    for _ in range(500):
-        if journal_rows(tmp_path) == [(job_id, "running", "pending", 1)] and emulator.calls:
-            break
-        await asyncio.sleep(0.02)
+    async def mid_call() -> bool:
+        return journal_rows(tmp_path) == [(job_id, "running", "pending", 1)] and bool(emulator.calls)
+
+    await until(mid_call, "the job never reached the Gemini call", interval=0.02)
     os.kill(first.pid, signal.SIGKILL)
     assert await first.wait() == -signal.SIGKILL
     assert journal_rows(tmp_path) == [(job_id, "running", "pending", 1)]

@@ -20,15 +20,15 @@ from emulator.app import Emulator
 from emulator.faults import Fault
 from tests.core.conftest import ORIGIN, REQUESTER, gemini_settings, make_settings
 from tests.fakes.replies import RecordingHook, RecordingReply
+from tests.waiting import until
 
 
 async def settled(studio, job_id: str) -> Job:  # type: ignore[no-untyped-def]
-    for _ in range(500):
-        job = await studio.job(job_id)
-        if job is not None and job.state.terminal and job.delivery.final:
-            return job  # type: ignore[no-any-return]
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"job {job_id} did not settle")
+    async def final() -> Job | None:
+        job: Job | None = await studio.job(job_id)
+        return job if job is not None and job.state.terminal and job.delivery.final else None
+
+    return await until(final, f"job {job_id} did not settle")
 
 
 async def test_a_request_refused_for_a_full_queue_is_shown_once_and_never_redelivered(

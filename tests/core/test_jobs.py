@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import InputError, JobCancelled, SafetyBlocked
-from core.jobs.model import Delivery, JobState
+from core.jobs.model import Delivery, Job, JobState
 from core.requests import ImagineRequest, SpeakRequest
 from core.results import AudioClip, ImageResult
 from core.studio import Studio, open_studio
@@ -17,6 +17,7 @@ from emulator.app import Emulator
 from emulator.faults import Fault
 from tests.core.conftest import ORIGIN, REQUESTER, gemini_settings, make_settings
 from tests.fakes.replies import RecordingHook, RecordingReply
+from tests.waiting import until
 
 pytestmark = pytest.mark.usefixtures("each_store")
 SQLITE_ONLY = pytest.mark.parametrize("each_store", ["sqlite"], indirect=True)
@@ -150,12 +151,11 @@ async def test_the_journal_is_sqlite_in_wal_mode(offline_studio: Studio, tmp_pat
 
 
 async def _delivered(studio: Studio, job_id: str):  # type: ignore[no-untyped-def]
-    for _ in range(200):
-        job = await studio.job(job_id)
-        if job is not None and job.delivery is Delivery.DELIVERED:
-            return job
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"job {job_id} was not delivered")
+    async def delivered() -> Job | None:
+        job: Job | None = await studio.job(job_id)
+        return job if job is not None and job.delivery is Delivery.DELIVERED else None
+
+    return await until(delivered, f"job {job_id} was not delivered")
 
 
 async def test_one_user_cannot_flood_the_studio(tmp_path: Path) -> None:

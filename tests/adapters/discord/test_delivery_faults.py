@@ -10,6 +10,7 @@ from core.jobs.model import Delivery
 from core.requests import ImagineRequest, Origin, Requester
 from tests.adapters.discord.conftest import Running
 from tests.fakes.discord import FakeDiscord
+from tests.waiting import until
 
 ORIGINAL = r"/webhooks/\d+/[^/]+/messages/@original$"
 CHANNEL_MESSAGES = r"/channels/\d+/messages"
@@ -32,11 +33,7 @@ async def settled(bot: Running) -> Any:
         jobs = await bot.studio.recent("discord")
         return jobs if jobs and all(j.state.terminal and j.delivery.final for j in jobs) else None
 
-    for _ in range(1000):
-        if jobs := await final():
-            return jobs
-        await bot.studio.journal.get("")  # a tick of the journal's thread
-    raise AssertionError("not delivered")
+    return await until(final, "not delivered")
 
 
 @pytest.mark.parametrize("fault", list(FAULTS), ids=list(FAULTS))
