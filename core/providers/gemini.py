@@ -316,10 +316,12 @@ class GeminiProvider:
         contents, config = speech_call(request, self.tts_model)
         finish = ""
         chunks = 0
+        billed: types.GenerateContentResponse | None = None  # usage is cumulative: keep the last, never sum
         try:
             stream = await self._client.aio.models.generate_content_stream(
                 model=self.tts_model, contents=contents, config=config)
             async for response in stream:
+                billed = response if response.usage_metadata is not None else billed
                 for blob in stream_audio(response):
                     chunks += 1
                     yield audio.speech_from_model(blob.data or b"", blob.mime_type or "")
@@ -329,6 +331,9 @@ class GeminiProvider:
             err = map_error(exc, model=self.tts_model, redact=self._redact)
             log.info("gemini %s stream broke after %d chunks: %s", self.tts_model, chunks, err.detail)
             raise err from None
+        finally:
+            if billed is not None:
+                _meter(self.tts_model, billed)  # billed even when the stream ends early
         if finish != "STOP" or not chunks:
             raise _Transient("The speech stream ended early. Please try again.",
                              detail=f"stream finishReason={finish or 'none'} after {chunks} chunks")

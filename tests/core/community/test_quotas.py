@@ -78,6 +78,14 @@ async def test_cost_is_recorded_per_job_from_the_providers_usage(tmp_path: Path,
     assert line.cost_usd == pytest.approx((line.input_tokens * 2.0 + IMAGE_TOKENS * 60.0) / 1e6)
 
 
+async def test_streamed_speech_is_billed_once_from_its_last_chunk(tmp_path: Path, emulator: Emulator) -> None:
+    async with open_studio(gemini_settings(tmp_path, emulator)) as studio:
+        job = await studio.submit(SpeakRequest("Streamed speech is billed too."), ADA, ORIGIN)
+        await studio.outcome(job.id)
+        (line,) = await studio.community.usage(by=("kind",))
+    assert line.requests == 1 and line.output_tokens == round(emulator.spoken[0] * 25)  # usage of the last chunk
+
+
 async def test_offline_costs_nothing(tmp_path: Path) -> None:
     async with open_studio(make_settings(tmp_path)) as studio:
         job = await studio.submit(ImagineRequest("a cat"), ADA, ORIGIN)
