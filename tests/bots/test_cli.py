@@ -16,25 +16,11 @@ import pytest
 from PIL import Image
 
 from core.media import audio
-from tests.processes import STUDIOBOT, clean_env, free_port
+from tests.processes import STUDIOBOT, free_port
 
 OFFLINE_NOTICE = "OFFLINE PREVIEW:"
 SECRET_KEY = "AIzaSecretWrongKey123456789012345"
 RUN_TIMEOUT_S = 60
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    """No key (so the offline provider answers), a private data dir, and plain non-terminal output."""
-    return clean_env(STUDIOBOT_DATA_DIR=str(tmp_path / "data"))
-
-
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    """An empty cwd, so no stray .env is read."""
-    path = tmp_path / "work"
-    path.mkdir()
-    return path
 
 
 def studiobot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:

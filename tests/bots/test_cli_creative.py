@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.bots.test_cli import assert_one_error_line, env, studiobot, workdir
+from tests.bots.test_cli import assert_one_error_line, studiobot
 from tests.fakes.media import image_size, png
-
-__all__ = ["env", "workdir"]  # fixtures
 
 
 def test_imagine_count_4_writes_the_grid_and_each_candidate(env: dict[str, str], workdir: Path) -> None:

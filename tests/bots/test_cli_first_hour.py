@@ -14,21 +14,9 @@ import pytest
 from PIL import Image
 
 from tests.bots.test_cli import OFFLINE_NOTICE, assert_one_error_line, studiobot, write_png
-from tests.processes import STUDIOBOT, clean_env, free_port, read_until
+from tests.processes import STUDIOBOT, free_port, read_until
 
 BADGE = (255, 200, 40)
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return clean_env(STUDIOBOT_DATA_DIR=str(tmp_path / "data"))
-
-
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    path = tmp_path / "work"
-    path.mkdir()
-    return path
 
 
 def test_version(env: dict[str, str], workdir: Path) -> None:

@@ -8,12 +8,10 @@ import json
 import re
 import time
 import wave
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
-from google import genai
 from google.genai import errors, types
 from PIL import Image
 
@@ -24,16 +22,6 @@ from emulator.faults import Fault
 
 TTS38, TTS25 = "gemini-3.8-flash-tts", "gemini-2.5-flash-preview-tts"
 FLASH, PRO = "gemini-3.1-flash-image", "gemini-3-pro-image"
-
-
-@pytest.fixture
-async def client(emulator: Emulator) -> AsyncIterator[genai.client.AsyncClient]:
-    sdk = genai.Client(
-        api_key=emulator.api_key,
-        http_options=types.HttpOptions(base_url=emulator.base_url, retry_options=types.HttpRetryOptions(attempts=1)),
-    )
-    yield sdk.aio
-    await sdk.aio.aclose()
 
 
 def speech(voice: str | None = None, **kwargs: Any) -> types.GenerateContentConfig:

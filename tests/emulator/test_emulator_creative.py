@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from google import genai
 from google.genai import errors, types
 from PIL import Image
 
-from emulator.app import Emulator
 from tests.emulator.test_emulator import FLASH, PRO, image_of, png
-
-
-@pytest.fixture
-async def client(emulator: Emulator) -> AsyncIterator[genai.client.AsyncClient]:
-    sdk = genai.Client(
-        api_key=emulator.api_key,
-        http_options=types.HttpOptions(base_url=emulator.base_url, retry_options=types.HttpRetryOptions(attempts=1)),
-    )
-    yield sdk.aio
-    await sdk.aio.aclose()
 
 
 def config(size: str | None = None, seed: int | None = None, aspect: str | None = None) -> types.GenerateContentConfig:
