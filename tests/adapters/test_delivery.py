@@ -15,6 +15,7 @@ from core.requests import Origin, Requester
 from core.results import Result
 from core.studio import Studio, open_studio
 from tests.adapters.conftest import make_settings
+from tests.waiting import until
 
 REQUESTER = Requester("test", "u1", "Ada")
 ORIGIN = Origin("test", channel="c1")
@@ -55,8 +56,12 @@ async def test_an_accepted_command_is_tracked_to_its_result(studio: Studio) -> N
     reply = RecordingReply()
     job = await submit_and_track(studio, reply, lambda: parse("/speak hello"), REQUESTER, ORIGIN)
     assert job is not None
-    await studio.outcome(job.id)
-    assert await studio.job_for_message("test", "msg-1") is not None
+    await studio.outcome(job.id)  # done; the post and its record follow
+
+    async def posted() -> Job | None:
+        return await studio.job_for_message("test", "msg-1")
+
+    assert (await until(posted, "the result was never recorded as posted")).id == job.id
     assert [type(r).__name__ for r in reply.posted] == ["AudioClip"]
     assert reply.progressed
 
