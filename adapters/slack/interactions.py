@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -35,6 +35,7 @@ from core.jobs.model import Job
 from core.requests import EditRequest
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 GONE = "That result is no longer available, so it can't be retried or edited."
 NOT_YOURS = "Only the person who asked for this, or a workspace admin, can delete it."
@@ -157,15 +158,9 @@ class Interactions:
     async def on_edit_submitted(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         """A bad instruction keeps the modal open with the reason; a good one closes it and queues the edit."""
         text = instruction_of(view)
-        try:
-            parsed = parse_edit(text, b"")
-        except InputError as err:
-            await ack(response_action="errors", errors={INSTRUCTION_BLOCK: err.user_message[:150]})
+        parsed = await parsed_or_refused(ack, lambda: parse_edit(text, b""))
+        if parsed is None:
             return
-        if isinstance(parsed, Help):
-            await ack(response_action="errors", errors={INSTRUCTION_BLOCK: parsed.text.splitlines()[0][:150]})
-            return
-        await ack()
         target = EditTarget.decode(str(view.get("private_metadata") or "{}"))
         user = str(body["user"]["id"])
         origin = origin_of(_team(body), target.channel, thread=target.thread or None)
@@ -195,6 +190,20 @@ async def source_of(flow: Flow, client: WorkspaceClient, target: EditTarget) -> 
         return Source(result.data, job.id)
     file = SlackFile(target.file_id, target.file_name, "image/", target.file_url, target.file_size)
     return await flow.sources.for_file(studio, client, file)
+
+
+async def parsed_or_refused(ack: AsyncAck, parse: Callable[[], T | Help]) -> T | None:
+    """Ack a modal submission: the parse's refusal (or a help request) keeps it open with one line, else it closes."""
+    try:
+        parsed = parse()
+    except InputError as err:
+        await ack(response_action="errors", errors={INSTRUCTION_BLOCK: err.user_message[:150]})
+        return None
+    if isinstance(parsed, Help):
+        await ack(response_action="errors", errors={INSTRUCTION_BLOCK: parsed.text.splitlines()[0][:150]})
+        return None
+    await ack()
+    return parsed
 
 
 async def open_for_image(flow: Flow, shortcut: dict[str, Any],

@@ -19,7 +19,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from adapters.slack.blocks import (
     IMAGINE_MODAL,
     IMAGINE_SHORTCUT,
-    INSTRUCTION_BLOCK,
     SKIP_PARENT,
     USE_PARENT,
     EditTarget,
@@ -28,10 +27,10 @@ from adapters.slack.blocks import (
     parent_offer,
 )
 from adapters.slack.flow import Flow, dedupe_key, requester_of
-from adapters.slack.interactions import open_for_image, source_of
+from adapters.slack.interactions import open_for_image, parsed_or_refused, source_of
 from adapters.slack.text import quote
-from core.commands import Help, parse_imagine
-from core.errors import InputError, StudioError
+from core.commands import parse_imagine
+from core.errors import StudioError
 from core.requests import ImagineRequest, Origin, Requester
 
 OFFER_TTL_S = 15 * 60
@@ -67,15 +66,9 @@ class References:
 
     async def on_submitted(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         """A bad prompt keeps the modal open with the reason; a good one queues an image drawn from the picture."""
-        try:
-            parsed = parse_imagine(instruction_of(view))
-        except InputError as err:
-            await ack(response_action="errors", errors={INSTRUCTION_BLOCK: err.user_message[:150]})
+        parsed = await parsed_or_refused(ack, lambda: parse_imagine(instruction_of(view)))
+        if parsed is None:
             return
-        if isinstance(parsed, Help):
-            await ack(response_action="errors", errors={INSTRUCTION_BLOCK: parsed.text.splitlines()[0][:150]})
-            return
-        await ack()
         target = EditTarget.decode(str(view.get("private_metadata") or "{}"))
         team = (body.get("team") or {}).get("id")
         origin = Origin("slack", workspace=team, channel=target.channel, thread=target.thread or None)
