@@ -19,11 +19,11 @@ async def upgrade_schema(url: str | None, sqlite_path: Path) -> str:
     """Create or upgrade every table Studiobot keeps; returns which database it was."""
     from core.community.store import SqlCommunityStore
     from core.db import opened
-    from core.jobs.files import BlobStore
+    from core.jobs.files import directory_stores
     from core.jobs.journal import SqlJournal
 
     async with opened(url, sqlite_path) as db:
-        await SqlJournal(db, BlobStore(sqlite_path.parent / "blobs")).upgrade()
+        await SqlJournal(db, directory_stores(sqlite_path.parent).blobs).upgrade()  # the schema needs no files
         await SqlCommunityStore(db).upgrade()
         return db.dialect
 
@@ -43,10 +43,11 @@ def upgrade() -> None:
 def migrate_from_sqlite(
     path: Annotated[Path, typer.Argument(help="The journal.sqlite3 to copy from (e.g. ~/.studiobot/journal.sqlite3).")],
 ) -> None:
-    """Copy jobs, lineage, delivery history, server settings and usage into PostgreSQL; safe to repeat."""
+    """Copy jobs, lineage, delivery history, server settings, usage, results and inputs into PostgreSQL;
+    safe to repeat."""
     from bots.cli import _fail, _run, _settings, out
     from core.db import opened
-    from core.db.copy import copy_tables
+    from core.db.copy import copy_files, copy_tables
 
     settings = _settings()
     url = settings.database_url_value
@@ -59,9 +60,8 @@ def migrate_from_sqlite(
         await upgrade_schema(url, settings.journal_path)
         await upgrade_schema(None, path)  # an old file is brought to the current schema first
         async with opened(None, path) as source, opened(url, settings.journal_path) as target:
-            return await copy_tables(source, target, TABLES)
+            copied = await copy_tables(source, target, TABLES)
+        return copied | await copy_files(path.parent, url)
 
     copied = _run(settings, move)
     out.print("Copied " + ", ".join(f"{n} {table}" for table, n in copied.items()), highlight=False)
-    out.print("Result and input files stay in the data directory: point STUDIOBOT_DATA_DIR of every process at it.",
-              highlight=False)

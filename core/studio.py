@@ -22,7 +22,7 @@ from core.errors import InputError, NotAllowed, ProviderUnavailable, QuotaExceed
 from core.feed import AudioFeed
 from core.jobs import retention
 from core.jobs.delivery import DeliveryHook, Reply
-from core.jobs.files import BlobStore, ResultStore
+from core.jobs.files import BlobStore, ResultStore, open_stores
 from core.jobs.journal import Journal, SqlJournal
 from core.jobs.model import Job, JobState, Progress, new_job_id
 from core.jobs.queue import InProcessQueue, JobQueue
@@ -211,9 +211,9 @@ class Studio:
     async def recent(self, platform: str, *, limit: int = 50, channel: str | None = None) -> list[Job]:
         return await self.journal.recent(platform, limit=limit, channel=channel)
 
-    def result_path(self, job: Job) -> Path | None:
-        """The stored result file, for adapters that stream it instead of loading it."""
-        return None if job.result is None else self.results.path(job.result)
+    async def result_path(self, job: Job) -> Path | None:
+        """The stored result file, for adapters that stream it instead of loading it (fetched off the loop)."""
+        return None if job.result is None else await asyncio.to_thread(self.results.path, job.result)
 
     async def parents(self, job_id: str) -> list[Parent]:
         """Where a U/V/Upscale/Blend result came from (empty for anything drawn from scratch)."""
@@ -394,17 +394,23 @@ async def open_studio(settings: Settings, *, provider: Provider | None = None,
                       hooks: tuple[DeliveryHook, ...] = (), resume: bool = True) -> AsyncIterator[Studio]:
     """Build the studio from settings, start its workers, and close everything on the way out."""
     provider = provider or make_provider(settings)
-    blobs = BlobStore(settings.blobs_dir)
+    stores = await open_stores(settings.database_url_value, settings.data_dir)  # inputs and results
+    blobs = stores.blobs
     db = open_database(settings.database_url_value, settings.journal_path)
-    await db.open()
+    try:
+        await db.open()
+    except BaseException:
+        await stores.close()
+        raise
     journal, store = SqlJournal(db, blobs), SqlCommunityStore(db)
     try:
         await journal.upgrade()
         await store.upgrade()
     except BaseException:
         await db.close()
+        await stores.close()
         raise
-    studio = Studio(provider, journal, InProcessQueue(settings.max_queue), ResultStore(settings.results_dir),
+    studio = Studio(provider, journal, InProcessQueue(settings.max_queue), stores.results,
                     {"speech": settings.speech_workers, "image": settings.image_workers},
                     Community(store, settings, exempt_platforms=LOCAL_PLATFORMS), blobs,
                     default_count=settings.default_count, settings=settings,
@@ -413,6 +419,8 @@ async def open_studio(settings: Settings, *, provider: Provider | None = None,
         studio.register(hook)
     try:
         await studio.start(resume=resume)
+        if stores.pool is not None:
+            studio.runner.background(stores.tidy_forever(), "file cache")
         if resume and settings.retention_days > 0:
             studio.runner.background(retention.prune_forever(journal, studio.results, journal.blobs,
                                                              settings.retention_days), "retention")
@@ -420,6 +428,7 @@ async def open_studio(settings: Settings, *, provider: Provider | None = None,
     finally:
         await studio.stop()
         await db.close()
+        await stores.close()
         await provider.aclose()
 
 

@@ -268,7 +268,7 @@ class Routes:
     async def result(self, request: web.Request) -> web.StreamResponse:
         """A finished job's file: inline for players and images, an attachment with ``?download=1``."""
         job = await self.playground_job(request.match_info["id"])
-        path = None if job is None else self.studio.result_path(job)
+        path = None if job is None else await self.studio.result_path(job)
         if job is None or job.result is None or path is None:
             return _error("No result for that job.", 404)
         entry = job_entry(job)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 Row = Mapping[str, Any]
 
@@ -53,9 +53,14 @@ class Database(Executor, Protocol):
         ...
 
 
+def is_postgres(url: str | None) -> TypeGuard[str]:
+    """Whether the URL names a PostgreSQL database (the shared store when scaled out)."""
+    return bool(url and url.startswith(("postgresql://", "postgres://")))
+
+
 def open_database(url: str | None, sqlite_path: Path) -> Database:
     """PostgreSQL for a ``postgresql://`` URL, else the embedded SQLite file (not yet opened)."""
-    if url and url.startswith(("postgresql://", "postgres://")):
+    if is_postgres(url):
         from core.db.postgres import PostgresDatabase
 
         return PostgresDatabase(url)

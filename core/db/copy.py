@@ -2,12 +2,15 @@
 """Copy tables from one database to another: moving an embedded SQLite journal to PostgreSQL.
 
 Rows are inserted with ``ON CONFLICT DO NOTHING``, so running it twice, or after the new database has
-started taking jobs, copies only what is missing and never overwrites.
+started taking jobs, copies only what is missing and never overwrites. The result and input files of the
+old data directory follow into the ``files`` table, so history, Retry and U1-U4 keep working.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
+from pathlib import Path
 
 from core.db.base import Database
 
@@ -41,3 +44,18 @@ async def copy_tables(source: Database, target: Database, tables: dict[str, str]
 async def _count(db: Database, table: str) -> int:
     row = await db.fetch_one(f"SELECT COUNT(*) AS n FROM {table}")
     return int(row["n"]) if row else 0
+
+
+async def copy_files(data_dir: Path, url: str) -> dict[str, int]:
+    """Copy the results and inputs kept under an embedded data directory into PostgreSQL; counts copied."""
+    from core.jobs.storage import PostgresFiles, close_pool, open_pool
+
+    pool = await open_pool(url)
+    try:
+        copied: dict[str, int] = {}
+        for folder, label in (("results", "result files"), ("blobs", "input files")):
+            files = PostgresFiles(pool, f"{folder}/", data_dir / "cache")
+            copied[label] = await asyncio.to_thread(files.copy_directory, data_dir / folder)
+        return copied
+    finally:
+        await close_pool(pool)

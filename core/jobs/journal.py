@@ -80,6 +80,8 @@ class SqlJournal:
             for target in range(max(version, 1) + 1, SCHEMA_VERSION + 1):
                 await self.db.script(schema.SQLITE_MIGRATIONS[target])
         await self.db.script(schema.INDEXES)
+        if self.db.dialect == "postgresql":
+            await self.db.script(schema.FILES_TABLE)
         await self.db.set_schema_version("journal", SCHEMA_VERSION)
 
     async def add(self, job: Job) -> None:

@@ -1,7 +1,9 @@
 """Retention: finished jobs, their result files and input blobs older than the setting are pruned.
 
 Runs in the background (hourly, and once shortly after start). Only jobs that are finished and whose
-delivery is final are forgotten; an input blob goes once no remaining job refers to it.
+delivery is final are forgotten; an input blob goes once no remaining job refers to it and no new job
+has reused it since ``before`` (a reuse counts as writing it again), so a job accepted during the pass
+keeps its inputs.
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from pathlib import Path
 
 from core.jobs.files import BlobStore, ResultStore
 from core.jobs.journal import Journal
@@ -22,25 +23,9 @@ FIRST_AFTER_S = 1.0
 
 
 def _remove(results: ResultStore, refs: list[ResultRef], blobs: BlobStore, keep: set[str], before: float) -> int:
-    removed = 0
-    for ref in refs:
-        path = results.path(ref)
-        if path.exists():
-            path.unlink()
-            removed += 1
-    if blobs.root.is_dir():
-        for path in blobs.root.glob("*/*"):
-            if path.name not in keep and _older(path, before):
-                path.unlink(missing_ok=True)
-                removed += 1
+    removed = sum(results.delete(ref) for ref in refs) + blobs.prune(keep, before)
+    results.tidy()  # local copies of results deleted anywhere go too
     return removed
-
-
-def _older(path: Path, before: float) -> bool:
-    try:
-        return path.stat().st_mtime < before
-    except FileNotFoundError:
-        return False
 
 
 async def prune(journal: Journal, results: ResultStore, blobs: BlobStore, older_than_s: float) -> int:

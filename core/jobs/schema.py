@@ -51,6 +51,21 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 """
 TABLES = JOBS_TABLE + LINEAGE + ATTEMPTS_TABLE
+# PostgreSQL only: results and inputs, so a worker on one machine reads what a front end on another wrote.
+# The bytes are PNG, JPEG or Opus already: EXTERNAL stores them out of line without trying to compress them.
+FILES_TABLE = """
+DO $$ BEGIN
+IF to_regclass('files') IS NULL THEN
+    CREATE TABLE files (
+        name       TEXT PRIMARY KEY,  -- results/<job>.<ext>, results/<job>-<n>.<ext>, blobs/<ab>/<sha256>
+        data       BYTEA NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL  -- last written (an input reused by a new job counts as new again)
+    );
+    ALTER TABLE files ALTER COLUMN data SET STORAGE EXTERNAL;
+END IF;
+END $$;
+CREATE INDEX IF NOT EXISTS files_by_age ON files(created_at);
+"""
 INDEXES = """
 CREATE INDEX IF NOT EXISTS jobs_open ON jobs(state) WHERE state IN ('queued', 'running');
 CREATE INDEX IF NOT EXISTS jobs_undelivered ON jobs(platform, delivery) WHERE delivery != 'delivered';

@@ -31,22 +31,24 @@ async def test_migrate_from_sqlite_moves_the_history_intact_and_can_be_repeated(
         edited = await studio.submit(EditRequest(png(64, 64), "make it night"), ADA, HERE, parent_id=drawn.id)
         await studio.outcome(edited.id)
         before = await studio.recent("discord")
+        results = {j.id: await studio.result_of(j) for j in before}
     env = clean_env(STUDIOBOT_DATA_DIR=str(old), STUDIOBOT_DATABASE_URL=postgres_url)
 
     moved = studiobot("db", "migrate-from-sqlite", str(old / "journal.sqlite3"), env=env, cwd=tmp_path)
     assert moved.returncode == 0, moved.stderr
-    assert "Copied 3 jobs" in moved.stdout
+    assert "Copied 3 jobs" in moved.stdout and "3 result files, 1 input files" in moved.stdout
     assert postgres_url not in moved.stdout + moved.stderr
 
     again = studiobot("db", "migrate-from-sqlite", str(old / "journal.sqlite3"), env=env, cwd=tmp_path)
-    assert again.returncode == 0 and "Copied 0 jobs" in again.stdout
+    assert again.returncode == 0 and "Copied 0 jobs" in again.stdout and "0 result files" in again.stdout
 
-    async with open_studio(offline_settings(old, database_url=postgres_url)) as studio:
+    # another machine, with none of the old data directory: history, inputs and results all come from PostgreSQL
+    async with open_studio(offline_settings(tmp_path / "elsewhere", database_url=postgres_url)) as studio:
         after = await studio.recent("discord")
         assert [(j.id, j.state, j.parent_id, j.request) for j in after] == \
                [(j.id, j.state, j.parent_id, j.request) for j in before]
-        result = await studio.result_of(after[0])
-        assert result is not None and result.data  # the result file is still where the journal says
+        for job in after:
+            assert await studio.result_of(job) == results[job.id]
 
 
 def test_db_upgrade_says_where_the_schema_is(tmp_path: Path, postgres_url: str) -> None:

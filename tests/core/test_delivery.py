@@ -126,7 +126,7 @@ async def test_retention_prunes_old_jobs_results_and_inputs(tmp_path: Path) -> N
     async with open_studio(make_settings(tmp_path), hooks=(RecordingHook(),)) as studio:
         job = await studio.submit(ImagineRequest("a fox"), REQUESTER, ORIGIN)
         await settled(studio, job.id)
-        path = studio.result_path(await studio.job(job.id))  # type: ignore[arg-type]
+        path = await studio.result_path(await studio.job(job.id))  # type: ignore[arg-type]
         assert path is not None and path.exists()
         assert await retention.prune(studio.journal, studio.results, studio.journal.blobs, 3600) == 0  # type: ignore[attr-defined]
         old = time.time() - 31 * 86400

@@ -60,7 +60,7 @@ async def test_delete_and_forget_me_leave_no_file_of_the_member(tmp_path: Path) 
         first = await studio.job(ada_jobs[0].id)
         assert first is not None and first.result is not None
         await studio.delete(first)
-        assert not studio.result_path(first).exists()  # type: ignore[union-attr]
+        assert not (await studio.result_path(first)).exists()  # type: ignore[union-attr]
         assert await studio.job(first.id) is None
 
         forgotten = await studio.forget("test", "ada")
