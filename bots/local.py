@@ -95,6 +95,10 @@ class FileReply:
     async def fail(self, job: Job, error: StudioError) -> str | None:
         return None
 
+    async def handed_off(self, job: Job) -> None:
+        """Nothing to tidy: a file has no placeholder and this process holds no token."""
+        return None
+
 
 def cell_path(path: Path, n: int) -> Path:
     return path.with_name(f"{path.stem}-{n}{path.suffix}")

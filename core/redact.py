@@ -16,6 +16,9 @@ _PATTERNS = (
     re.compile(r"(?i)(bearer|bot)\s+[A-Za-z0-9._\-]{20,}"),
     re.compile(r"(?i)([?&]key=)[^&\s'\"]+"),
     re.compile(r"(?i)(x-goog-api-key['\"]?\s*[:=]\s*['\"]?)[^'\"\s,}]+"),
+    # Discord interaction and webhook tokens in the URLs discord.py logs at DEBUG; Slack response_urls
+    re.compile(r"(/(?:webhooks|interactions)/\d+/)[^/\s?'\"]+"),
+    re.compile(r"(hooks\.slack\.com/)[^\s'\"]+"),
 )
 MASK = "[redacted]"
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import discord
@@ -106,18 +107,36 @@ class DiscordAdapter:
             return all(not shard.is_closed() for shard in shards.values())
         return c.ws is not None and c.ws.open
 
-    async def serve(self, studio: Studio, *, on_ready: Callable[[str], None] | None = None) -> None:
-        """Run until cancelled (one task in the bots' TaskGroup)."""
+    async def _preflight(self, studio: Studio) -> str:
+        """The token, once Discord accepted it: one line per failed attempt and a plain "wrong token",
+        instead of discord.py's tracebacks."""
         assert self.settings.discord_token is not None
         self.client.services.studio = studio
-        self.client.on_ready_callback = on_ready
         token = self.settings.discord_token.get_secret_value()
-        # One line per failed attempt and a plain "wrong token", instead of discord.py's tracebacks.
         await until_reachable("Discord", lambda: discord_probe(self.settings.discord_api_base or DEFAULT_API_BASE,
                                                                token),
                               hint="check the network (or STUDIOBOT_DISCORD_API_BASE)")
+        return token
+
+    async def serve(self, studio: Studio, *, on_ready: Callable[[str], None] | None = None) -> None:
+        """Run until cancelled (one task in the bots' TaskGroup)."""
+        self.client.on_ready_callback = on_ready
+        token = await self._preflight(studio)
         async with self.client:
             await self.client.start(token)
+
+    @asynccontextmanager
+    async def delivering(self, studio: Studio) -> AsyncIterator[None]:
+        """Post results through the REST API only (a worker): the same client logged in, never connected to
+        the gateway, so this process takes no events. Login gives what delivery reads from READY otherwise
+        (the bot user, for reconcile; the application id, for buttons)."""
+        token = await self._preflight(studio)
+        try:
+            await self.client.login(token)
+            self.client.services.ready.set()
+            yield
+        finally:
+            await self.client.close()
 
 
 def build(settings: Settings) -> DiscordAdapter:

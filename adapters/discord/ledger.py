@@ -13,8 +13,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
+from collections.abc import Awaitable
 
 import aiohttp
 import discord
@@ -59,16 +59,25 @@ async def find_posted(client: discord.Client, job: Job) -> str | None:
     return None
 
 
+async def tidy(what: str, action: Awaitable[object]) -> None:
+    """Remove something the result made stale; gone already is fine, and a failure is one log line, never
+    raised (the outcome itself is on the platform) and never the exception text (it may quote a token URL)."""
+    try:
+        await action
+    except discord.NotFound:
+        return
+    except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+        failure = classify(exc)
+        reason = failure.reason if isinstance(failure, DeliveryRetry | DeliveryRefused) else type(exc).__name__
+        log.info("could not remove the %s (%s)", what, reason)
+
+
 async def drop_placeholder(client: discord.Client, job: Job, keep: str | None = None) -> None:
     """Remove the "thinking…"/"Waiting in the queue" message a job that outlived its interaction left."""
     placeholder = job.origin.meta.get("placeholder")
     if not placeholder or placeholder == keep or not job.origin.channel:
         return
-    with contextlib.suppress(discord.NotFound):
-        try:
-            await client.http.delete_message(int(job.origin.channel), int(placeholder))
-        except discord.HTTPException as err:
-            log.info("could not remove the placeholder of job %s (%s)", job.id, err.code)
+    await tidy(f"placeholder of job {job.id}", client.http.delete_message(int(job.origin.channel), int(placeholder)))
 
 
 def classify(exc: BaseException) -> Exception:

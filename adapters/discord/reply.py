@@ -205,6 +205,14 @@ class ChannelReply:
             await ledger.drop_placeholder(self.client, job)
             return None
 
+    async def handed_off(self, job: Job) -> None:
+        """A worker posted the outcome as its own message: the status this process showed progress in goes."""
+        async with self._lock:
+            self._done = True
+            status, self.status = self.status, None
+        if status is not None:
+            await ledger.tidy(f"status message of job {job.id}", status.delete())
+
     async def _guarded(self, put: Awaitable[int], job: Job) -> int:
         try:
             return await put
@@ -233,6 +241,7 @@ class InteractionReply:
         self.reply_to = reply_to  # context-menu edits are posted as a reply to the message edited
         self._lock = asyncio.Lock()
         self._done = False
+        self._handed_off = False
         self._last: str | None = None
 
     @property
@@ -286,6 +295,18 @@ class InteractionReply:
             await self._tell(error)
             return None
 
+    async def handed_off(self, job: Job) -> None:
+        """A worker posted the outcome in the channel (it has no interaction token): the "thinking…" goes, as
+        after a late result; once the token is about to expire, through the bot's own delete instead."""
+        async with self._lock:
+            if self._handed_off:
+                return
+            self._done = self._handed_off = True
+        if self.expired():
+            await ledger.drop_placeholder(self.client, job)
+        else:
+            await self._drop_original()
+
     async def reject(self, error: StudioError) -> None:
         """Refused before a job existed (bad input, unknown image, rate limit)."""
         async with self._lock:
@@ -293,10 +314,8 @@ class InteractionReply:
             await self._tell(error)
 
     async def _drop_original(self) -> None:
-        try:
-            await self.interaction.delete_original_response()
-        except discord.HTTPException:
-            log.debug("could not delete the original response", exc_info=True)
+        await ledger.tidy(f"original response of interaction {self.interaction.id}",
+                          self.interaction.delete_original_response())
 
     async def _tell(self, error: StudioError) -> None:
         """Replace the public "thinking…" with a note only the requester sees."""

@@ -22,7 +22,7 @@ DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 class Services:
     settings: Settings
     player: VoicePlayer
-    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)  # logged in: gateway READY, or REST-only login
     studio: Studio | None = None
     session: aiohttp.ClientSession | None = None
 

@@ -14,7 +14,8 @@ import errno
 import hmac
 import ipaddress
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
 from aiohttp import hdrs, web
@@ -161,6 +162,12 @@ class Playground:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
+
+    @asynccontextmanager
+    async def delivering(self, studio: Studio) -> AsyncIterator[None]:
+        """Nothing to open: the pages live in the front end, which shows a worker's results (``handed_off``)."""
+        self.hub.limits = studio.provider.limits
+        yield
 
     async def serve(self, studio: Studio, *, on_ready: Callable[[str], None] | None = None) -> None:
         """Run until cancelled (one task in the bots' TaskGroup); ``on_ready`` gets the URL to print."""

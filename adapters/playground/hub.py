@@ -74,6 +74,10 @@ class PlaygroundReply:
     async def fail(self, job: Job, error: StudioError) -> str | None:
         return await self._outcome(job)
 
+    async def handed_off(self, job: Job) -> None:
+        """A worker delivered it, and only this process holds the pages: they get the entry from the journal."""
+        await self._outcome(job)
+
     async def _outcome(self, job: Job) -> str | None:
         if job.origin.channel == CHANNEL:
             await self.hub.broadcast({"type": "entry", "entry": job_entry(job, limits=self.hub.limits)})
@@ -105,6 +109,9 @@ class QuietReply:
         return None
 
     async def fail(self, job: Job, error: StudioError) -> str | None:
+        return None
+
+    async def handed_off(self, job: Job) -> None:
         return None
 
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -215,6 +216,21 @@ class SlackAdapter:
         await self.sources.close()
         if self.stores is not None:
             await self.stores.close()
+
+    @asynccontextmanager
+    async def delivering(self, studio: Studio) -> AsyncIterator[None]:
+        """Post results through the Web API only (a worker): each workspace's bot token, from SLACK_BOT_TOKEN or
+        the installation store, and no Socket Mode connection or HTTP listener, so this process takes no events."""
+        bot_token = None if self.oauth else self.bot_token
+        await until_reachable("Slack", lambda: slack_probe(self.base_url, bot_token, None),
+                              hint="check the network (or STUDIOBOT_SLACK_API_URL)")
+        self._hook.limits = studio.provider.limits
+        try:
+            yield
+        finally:
+            await self.sources.close()
+            if self.stores is not None:
+                await self.stores.close()
 
     async def serve(self, studio: Studio, *, on_ready: Callable[[str], None] | None = None) -> None:
         """Run until cancelled (one task in the bots' TaskGroup)."""

@@ -190,6 +190,18 @@ class SlackReply:
         return None
 
 
+    async def handed_off(self, job: Job) -> None:
+        """A worker posted the outcome as a new message: the status this process showed progress in goes,
+        unless the worker's reconcile already removed it (then Slack says message_not_found, logged once)."""
+        if self._status is None:
+            return
+        try:
+            await self._status.remove()
+        except Exception as exc:
+            log.info("could not remove the status message of job %s (%s)", job.id,
+                     getattr(ledger.classify(exc), "reason", type(exc).__name__))
+
+
 async def _remove(client: AsyncWebClient, channel: str, ts: str | None) -> None:
     if ts:
         try:

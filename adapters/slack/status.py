@@ -60,7 +60,10 @@ class Status:
             try:
                 await self.client.chat_delete(channel=self.channel, ts=self.ts)
             except SlackApiError as err:
-                log.info("could not remove the status message: %s", err.response.get("error"))
+                if err.response.get("error") != "message_not_found":
+                    log.info("could not remove the status message: %s", err.response.get("error"))
+                    return
+            self.ts = None  # gone: asking again (a hand-off after a failure) does nothing
 
     async def take(self) -> str | None:
         """Close it for the result, which edits the same message; its ts, if one was posted."""

@@ -16,6 +16,8 @@ At least once, with idempotent posts, so effectively exactly once:
 * A Reply never blocks a worker: progress goes through the runner's publisher (coalesced, rate-limited).
 * Nothing capability-bearing (interaction tokens, ``response_url``) is journaled: a live Reply keeps it in
   memory, and a Reply rebuilt by ``reply_for`` after a restart works without it.
+* Scaled out, a worker delivers through ``reply_for`` + ``reconcile``; the front end's live Reply is then
+  told ``handed_off`` so it can tidy what only it can reach (its in-memory token, its status message).
 """
 
 from __future__ import annotations
@@ -52,6 +54,12 @@ class Reply(Protocol):
     async def post(self, job: Job, result: Result) -> str | None: ...
 
     async def fail(self, job: Job, error: StudioError) -> str | None: ...
+
+    async def handed_off(self, job: Job) -> None:
+        """The outcome was delivered by another process (a worker); tidy what only this process can, e.g.
+        Discord's deferred "thinking…" interaction response, which needs the interaction token that never
+        leaves this process. Idempotent; a transient platform error is logged, never raised."""
+        ...
 
 
 class DeliveryHook(Protocol):

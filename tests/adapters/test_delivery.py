@@ -45,6 +45,9 @@ class RecordingReply:
         self.rejected.append(error)
         return None
 
+    async def handed_off(self, job: Job) -> None:
+        return None
+
 
 @pytest.fixture
 async def studio(tmp_path: Path) -> AsyncIterator[Studio]:

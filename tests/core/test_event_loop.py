@@ -49,6 +49,9 @@ class Timeline:
     async def fail(self, job: Job, error: Exception) -> str | None:
         return None
 
+    async def handed_off(self, job: Job) -> None:
+        return None
+
     def between(self, start: str, end: str) -> list[str]:
         return self.events[self.events.index(start) + 1 : self.events.index(end)]
 

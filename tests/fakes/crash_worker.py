@@ -37,6 +37,9 @@ class FileReply:
             fh.write(f"{job.id} failed {error.user_message}\n")
         return job.id
 
+    async def handed_off(self, job: Job) -> None:
+        return None
+
 
 @dataclass
 class FileHook:

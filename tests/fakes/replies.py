@@ -14,6 +14,7 @@ class RecordingReply:
     progress_events: list[Progress] = field(default_factory=list)
     posted: list[tuple[str, Result]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    handed: list[str] = field(default_factory=list)  # jobs another process delivered (``handed_off``)
 
     async def progress(self, progress: Progress) -> None:
         self.progress_events.append(progress)
@@ -25,6 +26,9 @@ class RecordingReply:
     async def fail(self, job: Job, error: StudioError) -> str | None:
         self.failed.append((job.id, error.user_message))
         return None
+
+    async def handed_off(self, job: Job) -> None:
+        self.handed.append(job.id)
 
 
 @dataclass
