@@ -133,6 +133,7 @@ class DiscordAdapter:
         token = await self._preflight(studio)
         try:
             await self.client.login(token)
+            self.client.services.rest_only = True
             self.client.services.ready.set()
             yield
         finally:

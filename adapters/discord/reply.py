@@ -25,7 +25,7 @@ from adapters.discord.voice import VoiceChannel, VoiceUnavailable
 from core.creative import buttons_for
 from core.errors import StudioError
 from core.jobs.delivery import DeliveryRefused
-from core.jobs.model import Job, Progress
+from core.jobs.model import Job, JobState, Progress
 from core.media import audio
 from core.results import AudioClip, Result
 
@@ -87,6 +87,8 @@ async def play_live(client: discord.Client, job: Job) -> None:
 
 async def _play(client: discord.Client, job: Job, clip: AudioClip) -> str | None:
     """Queue the clip in the requester's voice channel; the reason in plain words when that can't happen."""
+    if services(client).rest_only:
+        return None  # no gateway, so no voice here: the front end plays it once told (``handed_off``)
     channel = _voice_channel(client, job)
     if channel is None:
         return "Not played: you weren't in a voice channel."
@@ -306,6 +308,19 @@ class InteractionReply:
             await ledger.drop_placeholder(self.client, job)
         else:
             await self._drop_original()
+        if _flag(job, "play") and job.state is JobState.DONE:
+            await self._play_handed(job)
+
+    async def _play_handed(self, job: Job) -> None:
+        """Speech a worker posted still plays here, where the voice connection is (the same queue as ever)."""
+        try:
+            clip = await services(self.client).core.result_of(job)
+        except OSError:
+            log.info("the result of job %s could not be read for playback", job.id)
+            return
+        if isinstance(clip, AudioClip):
+            note = await _play(self.client, job, clip)
+            log.debug("job %s handed off: %s", job.id, note)
 
     async def reject(self, error: StudioError) -> None:
         """Refused before a job existed (bad input, unknown image, rate limit)."""

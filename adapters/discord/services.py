@@ -23,6 +23,7 @@ class Services:
     settings: Settings
     player: VoicePlayer
     ready: asyncio.Event = field(default_factory=asyncio.Event)  # logged in: gateway READY, or REST-only login
+    rest_only: bool = False  # delivering without the gateway (a worker): no guild cache, no voice
     studio: Studio | None = None
     session: aiohttp.ClientSession | None = None
 

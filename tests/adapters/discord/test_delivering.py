@@ -18,12 +18,14 @@ from adapters.discord import DiscordAdapter
 from core.jobs.delivery import Reply
 from core.jobs.model import Delivery, Job, JobState, Progress
 from core.media import audio
+from core.providers.offline import OfflineProvider
 from core.redact import Redactor
 from core.requests import ImagineRequest, Origin, Request, Requester, SpeakRequest
-from core.results import ImageResult
+from core.results import ImageResult, Result
 from core.settings import Settings
 from core.studio import Studio, open_studio
-from tests.adapters.discord.conftest import Running, TimedProvider, running
+from tests.adapters.discord.conftest import FakeVoice, Running, TimedProvider, running
+from tests.adapters.discord.test_voice import FRAME_S, seconds
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.media import png
 from tests.waiting import until
@@ -124,9 +126,9 @@ async def held_slash(fake: FakeDiscord, front: Running) -> tuple[Any, Job, str]:
     return it, job, it.original_id
 
 
-async def worker_delivers(settings: Settings, job: Job) -> str | None:
+async def worker_delivers(settings: Settings, job: Job, result: Result | None = None) -> str | None:
     """What a worker's runner does for a job it ran: ask the platform, then post through ``reply_for``."""
-    result = ImageResult(png(64, 48), "image/png", 64, 48)
+    result = result or ImageResult(png(64, 48), "image/png", 64, 48)
     job = dataclasses.replace(job, state=JobState.DONE)  # as the worker's journal has it once the job ran
     own = settings.model_copy(update={"data_dir": settings.data_dir / "worker"})  # its own studio, same Discord
     async with worker(own) as (adapter, _):
@@ -185,3 +187,53 @@ async def test_hand_off_on_a_dropped_connection_logs_once_and_does_not_raise(
         assert len(lines) == 1, lines
         front.provider.gate.set()
     assert it.token not in logged(caplog)
+
+
+async def test_hand_off_of_a_reply_edit_takes_down_its_status_message(fake: FakeDiscord, settings: Settings) -> None:
+    """A reply-mention edit shows progress in a channel message of its own: once a worker posted the
+    result, the front end removes that status, so the member sees one reply, the picture."""
+    async with running(settings) as front:
+        first = await fake.result(await fake.slash("imagine", prompt="a quiet street"))
+        front.provider.gate = asyncio.Event()
+        ask = await fake.say("make it night", reply_to=first["id"], mention_bot=True)
+        status = await fake.reply_to(ask["id"], with_file=False)
+        job = next(j for j in await front.studio.recent("discord") if j.kind == "edit")
+        reply = await live_reply(front, job)
+
+        ref = await worker_delivers(settings, job)
+        await reply.handed_off(job)
+        await reply.handed_off(job)
+        assert fake.is_deleted(status["id"])
+        shown = await fake.reply_to(ask["id"])
+        assert shown["id"] == ref and shown["attachments"]
+        replies = [m for m in fake.state.messages.values() if not fake.is_deleted(m["id"])
+                   and str((m.get("message_reference") or {}).get("message_id")) == ask["id"]]
+        assert replies == [shown]
+        front.provider.gate.set()
+
+
+async def test_speech_a_worker_posted_plays_in_voice_from_the_front_end(
+        fake: FakeDiscord, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the front end has a voice connection: the worker's post claims nothing about playback, and the
+    hand-off plays the clip in the caller's channel."""
+    async with running(settings) as front:
+        front.provider.gate = asyncio.Event()
+        # Scaled out the job generates in a worker, so this process has no live audio of it to play early.
+        monkeypatch.setattr(front.studio, "audio_feed", lambda job_id: asyncio.sleep(0, None))
+        it = await fake.slash("speak", text="Hello voice channel, how are you today?", play=True)
+        assert await fake.responded(it) == 5
+        job = await until(lambda: front.studio.recent("discord"), "the job journaled")
+        job = job[0]
+        reply = await live_reply(front, job)
+        speech = await OfflineProvider().speak(SpeakRequest("Hello voice channel, how are you today?"))
+        clip = await asyncio.to_thread(audio.encode, speech, "ogg", offline=True)
+        ref = await asyncio.to_thread(front.studio.results.save, job.id, clip)  # the shared result store
+        done = dataclasses.replace(job, state=JobState.DONE, result=ref)
+
+        posted = await worker_delivers(settings, done, clip)
+        assert "Not played" not in fake.message(posted or "")["content"]
+        await reply.handed_off(done)
+        (vc,) = await fake.state.wait_for(lambda: FakeVoice.instances or None)
+        await asyncio.wait_for(asyncio.to_thread(vc.disconnected.wait), 20)  # played to the end, then left
+        assert abs(len(vc.packets) * FRAME_S - seconds(clip.data)) <= 0.1  # the whole clip, once
+        await front.studio.cancel(job.id)  # this process never runs it (a worker did)
