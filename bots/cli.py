@@ -285,6 +285,8 @@ def run(
     = None,
     port: Annotated[int | None, typer.Option(help="Playground port (default STUDIOBOT_PLAYGROUND_PORT, 8787). "
                                                   "Given, the playground starts beside the platforms.")] = None,
+    with_workers: Annotated[bool, typer.Option("--with-workers", help="Scaled out (STUDIOBOT_DATABASE_URL): also "
+                                               "run jobs here, not only take events.")] = False,
     verbose: Verbose = False,
 ) -> None:
     """Start every configured adapter, sharing one studio and journal."""
@@ -294,9 +296,29 @@ def run(
 
     def go() -> Coroutine[Any, Any, None]:
         if host is None and port is None:
-            return run_forever(settings, err)
+            return run_forever(settings, err, with_workers=with_workers)
         playground = make_playground(settings, host=host, port=port)
-        return run_forever(settings, err, adapters=[*configured(settings, err), playground])
+        return run_forever(settings, err, adapters=[*configured(settings, err), playground],
+                           with_workers=with_workers)
+
+    _run(settings, go)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int | None, typer.Option(min=1, max=256, help="Jobs at a time (default "
+                                                    "STUDIOBOT_SPEECH_WORKERS + STUDIOBOT_IMAGE_WORKERS).")] = None,
+    kinds: Annotated[str, typer.Option(help="Which jobs to take: speech, image, or both.")] = "speech,image",
+    verbose: Verbose = False,
+) -> None:
+    """Run jobs from the shared PostgreSQL queue (STUDIOBOT_DATABASE_URL), on any machine."""
+    settings = _settings()
+    setup_logging(settings, verbose)
+    from bots.worker import parse_kinds, work_forever
+
+    def go() -> Coroutine[Any, Any, None]:
+        size = concurrency or settings.speech_workers + settings.image_workers
+        return work_forever(settings, err, concurrency=size, kinds=parse_kinds(kinds))
 
     _run(settings, go)
 

@@ -25,6 +25,10 @@ async def upgrade_schema(url: str | None, sqlite_path: Path) -> str:
     async with opened(url, sqlite_path) as db:
         await SqlJournal(db, directory_stores(sqlite_path.parent).blobs).upgrade()  # the schema needs no files
         await SqlCommunityStore(db).upgrade()
+        if db.dialect == "postgresql" and url:
+            from core.jobs.shared import SharedQueue
+
+            await SharedQueue(url).upgrade(db)  # procrastinate's tables: the job queue of scaled-out workers
         return db.dialect
 
 

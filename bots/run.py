@@ -71,7 +71,8 @@ def configured(settings: Settings, console: Console) -> list[Adapter]:
     return adapters
 
 
-async def run_forever(settings: Settings, console: Console, *, adapters: list[Adapter] | None = None) -> None:
+async def run_forever(settings: Settings, console: Console, *, adapters: list[Adapter] | None = None,
+                      with_workers: bool = False) -> None:
     """Serve until Ctrl+C or SIGTERM: the configured platforms, or the playground when there are none."""
     task = asyncio.current_task()
     assert task is not None
@@ -79,23 +80,23 @@ async def run_forever(settings: Settings, console: Console, *, adapters: list[Ad
     if adapters is None:
         adapters = configured(settings, console) or [make_playground(settings)]
     try:
-        await _serve(settings, console, adapters)
+        await _serve(settings, console, adapters, with_workers=with_workers)
     except asyncio.CancelledError:
         console.print("stopped", highlight=False)
 
 
-async def _serve(settings: Settings, console: Console, adapters: list[Adapter]) -> None:
+async def _serve(settings: Settings, console: Console, adapters: list[Adapter], *, with_workers: bool) -> None:
     # The CLI's hook too: a `studiobot speak -o x.ogg` killed mid-job is finished into x.ogg here.
     hooks = (*(a.hook for a in adapters), FileHook())
-    async with open_studio(settings, hooks=hooks) as studio:
+    async with open_studio(settings, hooks=hooks, workers=with_workers) as studio:
         if studio.offline:
             console.print("[bold yellow]OFFLINE PREVIEW:[/] no GEMINI_API_KEY set, so speech comes from espeak and "
                           "images are preview cards.", highlight=False)
         else:
             console.print(f"Gemini: {settings.tts_model} for speech, {settings.image_model} for images",
                           highlight=False)
-        console.print(f"Journal: {settings.journal_path}", highlight=False)
-        ops = await _start_ops(settings, console, studio, adapters)
+        console.print(_where_jobs_run(studio, settings, with_workers), highlight=False)
+        ops = await start_ops(settings, console, studio, adapters)
         tasks = [asyncio.create_task(a.serve(studio, on_ready=_announce(console, a.name)), name=a.name)
                  for a in adapters]
         try:
@@ -112,7 +113,7 @@ async def _serve(settings: Settings, console: Console, adapters: list[Adapter]) 
                 await ops.stop()
 
 
-async def _start_ops(settings: Settings, console: Console, studio: Studio, adapters: list[Adapter]) -> OpsServer | None:
+async def start_ops(settings: Settings, console: Console, studio: Studio, adapters: list[Adapter]) -> OpsServer | None:
     """Metrics and health checks (STUDIOBOT_METRICS_PORT=0 turns them off; a busy port is not fatal)."""
     if not settings.metrics_port:
         return None
@@ -127,6 +128,14 @@ async def _start_ops(settings: Settings, console: Console, studio: Studio, adapt
         return None
     console.print(f"Metrics: {where} (and /healthz, /readyz)", highlight=False)
     return ops
+
+
+def _where_jobs_run(studio: Studio, settings: Settings, with_workers: bool) -> str:
+    if not studio.runner.shared:
+        return f"Journal: {settings.journal_path}"
+    if with_workers:
+        return "Scaled out on PostgreSQL: this process takes events and runs jobs (--with-workers)"
+    return "Scaled out on PostgreSQL: this process takes events; `studiobot worker`s run the jobs"
 
 
 def _announce(console: Console, name: str) -> Callable[[str], None]:

@@ -11,22 +11,27 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core import speaking
 from core.community.costs import metering
 from core.community.members import HistoryPage, Members
 from core.community.service import LOCAL_PLATFORMS, Community
 from core.community.store import SqlCommunityStore
-from core.db import Conflict, open_database
+from core.db import Conflict, Database, open_database
 from core.errors import InputError, NotAllowed, ProviderUnavailable, QuotaExceeded, StudioError, restore_error
 from core.feed import AudioFeed
 from core.jobs import retention
+from core.jobs.bus import NoticeBus
 from core.jobs.delivery import DeliveryHook, Reply
 from core.jobs.files import BlobStore, ResultStore, open_stores
 from core.jobs.journal import Journal, SqlJournal
 from core.jobs.model import Job, JobState, Progress, new_job_id
 from core.jobs.queue import InProcessQueue, JobQueue
 from core.jobs.runner import JobRunner
+
+if TYPE_CHECKING:
+    from core.jobs.shared import SharedQueue
 from core.media import audio, grid, images
 from core.metrics import Metrics
 from core.providers.base import Provider
@@ -56,7 +61,8 @@ _ENDED_FEEDS = 256  # recently finished speech jobs, so a late listener gets Non
 class Studio:
     def __init__(self, provider: Provider, journal: Journal, queue: JobQueue, results: ResultStore,
                  pools: dict[str, int], community: Community, blobs: BlobStore, default_count: int = 1,
-                 *, settings: Settings | None = None, max_speech_chars: int = 20_000) -> None:
+                 *, settings: Settings | None = None, max_speech_chars: int = 20_000,
+                 bus: NoticeBus | None = None) -> None:
         self.provider = provider
         self.community = community
         self.metrics = Metrics()
@@ -71,8 +77,17 @@ class Studio:
         self.members = Members(journal, community.store, results, blobs)
         s = settings or Settings(_env_file=None)
         self.shutdown_grace_s = s.shutdown_grace_s
-        self.runner = JobRunner(journal, queue, results, self._execute, pools, lease_s=s.lease_s,
-                                progress_interval_s=s.progress_interval_s, delivery_deadline_s=s.delivery_deadline_s)
+        options = {"lease_s": s.lease_s, "progress_interval_s": s.progress_interval_s,
+                   "delivery_deadline_s": s.delivery_deadline_s}
+        self.runner: JobRunner
+        if queue.shared:  # scaled out: procrastinate (imported only then) runs the jobs, in workers
+            from core.jobs.shared import SharedQueue
+            from core.jobs.shared_runner import SharedJobRunner
+
+            assert isinstance(queue, SharedQueue) and bus is not None
+            self.runner = SharedJobRunner(journal, queue, results, self._execute, pools, bus, **options)
+        else:
+            self.runner = JobRunner(journal, queue, results, self._execute, pools, **options)
 
     @property
     def offline(self) -> bool:
@@ -178,7 +193,7 @@ class Studio:
         is over (use its file) or for other jobs. Listeners read it from the start, so subscribing late is fine."""
         if (feed := self._feeds.get(job_id)) is not None:
             return feed
-        if job_id in self._ended:
+        if job_id in self._ended or self.runner.shared:  # scaled out, the audio is made in another process
             return None
         job = await self.journal.get(job_id)
         if job is None or job.state.terminal or job.kind != "speak" or job_id in self._ended:
@@ -391,8 +406,14 @@ def make_provider(settings: Settings) -> Provider:
 
 @asynccontextmanager
 async def open_studio(settings: Settings, *, provider: Provider | None = None,
-                      hooks: tuple[DeliveryHook, ...] = (), resume: bool = True) -> AsyncIterator[Studio]:
-    """Build the studio from settings, start its workers, and close everything on the way out."""
+                      hooks: tuple[DeliveryHook, ...] = (), resume: bool = True,
+                      workers: bool = True) -> AsyncIterator[Studio]:
+    """Build the studio from settings, start its workers, and close everything on the way out.
+
+    Scaled out (``STUDIOBOT_DATABASE_URL``), ``workers=False`` only takes requests (``studiobot run``
+    without ``--with-workers``; ``studiobot worker`` runs its own); otherwise this process also takes jobs
+    from the shared queue, one pool per kind as without PostgreSQL (one-shot CLI commands, tests).
+    """
     provider = provider or make_provider(settings)
     stores = await open_stores(settings.database_url_value, settings.data_dir)  # inputs and results
     blobs = stores.blobs
@@ -403,33 +424,63 @@ async def open_studio(settings: Settings, *, provider: Provider | None = None,
         await stores.close()
         raise
     journal, store = SqlJournal(db, blobs), SqlCommunityStore(db)
+    queue: JobQueue = InProcessQueue(settings.max_queue)
+    bus = shared = None
     try:
         await journal.upgrade()
         await store.upgrade()
+        if db.dialect == "postgresql" and (url := settings.database_url_value):
+            queue = shared = await _open_shared(url, db, settings.max_queue)
+            bus = NoticeBus(url, db)
     except BaseException:
         await db.close()
         await stores.close()
         raise
-    studio = Studio(provider, journal, InProcessQueue(settings.max_queue), stores.results,
+    studio = Studio(provider, journal, queue, stores.results,
                     {"speech": settings.speech_workers, "image": settings.image_workers},
                     Community(store, settings, exempt_platforms=LOCAL_PLATFORMS), blobs,
                     default_count=settings.default_count, settings=settings,
-                    max_speech_chars=settings.max_speech_chars)
+                    max_speech_chars=settings.max_speech_chars, bus=bus)
     for hook in hooks:
         studio.register(hook)
     try:
         await studio.start(resume=resume)
         if stores.pool is not None:
             studio.runner.background(stores.tidy_forever(), "file cache")
+        if workers and shared is not None:
+            _work_here(studio, settings)
         if resume and settings.retention_days > 0:
             studio.runner.background(retention.prune_forever(journal, studio.results, journal.blobs,
                                                              settings.retention_days), "retention")
         yield studio
     finally:
         await studio.stop()
+        if shared is not None:
+            await shared.close()
         await db.close()
         await stores.close()
         await provider.aclose()
+
+
+def _work_here(studio: Studio, settings: Settings) -> None:
+    from core.jobs.shared_runner import SharedJobRunner
+    from core.jobs.worker import serve_jobs
+
+    runner = studio.runner
+    assert isinstance(runner, SharedJobRunner)
+    for pool, size in studio.pools.items():
+        runner.background(serve_jobs(runner, queues=[pool], concurrency=size, grace_s=settings.shutdown_grace_s,
+                                     name=pool), f"workers-{pool}")
+
+
+async def _open_shared(url: str, db: Database, max_queue: int) -> SharedQueue:
+    """The procrastinate queue (its schema too), for a studio scaled out on PostgreSQL."""
+    from core.jobs.shared import SharedQueue
+
+    queue = SharedQueue(url, max_queue)
+    await queue.upgrade(db)
+    await queue.open()
+    return queue
 
 
 __all__ = ["Studio", "StudioError", "make_provider", "open_studio"]

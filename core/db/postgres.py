@@ -28,9 +28,16 @@ def to_psycopg(sql: str) -> str:
     return _MARK.sub("%s", sql.replace("%", "%%"))
 
 
-class _Tx:
+class PgExecutor:
+    """Statements on one connection (inside a transaction, if one is open on it)."""
+
     def __init__(self, conn: AsyncConnection[dict[str, object]]) -> None:
         self._conn = conn
+
+    @property
+    def connection(self) -> AsyncConnection[dict[str, object]]:
+        """The psycopg connection, for a library that must write in the same transaction (the job queue)."""
+        return self._conn
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         try:
@@ -84,11 +91,11 @@ class PostgresDatabase:
         async with self.pool.connection() as conn, conn.transaction():
             if exclusive:
                 await conn.execute("SELECT pg_advisory_xact_lock(%s)", (EXCLUSIVE_LOCK,))
-            yield _Tx(conn)
+            yield PgExecutor(conn)
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         async with self.pool.connection() as conn:
-            return await _Tx(conn).execute(sql, params)
+            return await PgExecutor(conn).execute(sql, params)
 
     async def execute_many(self, sql: str, rows: Iterable[Params]) -> None:
         async with self.transaction() as tx:
@@ -96,14 +103,14 @@ class PostgresDatabase:
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         async with self.pool.connection() as conn:
-            return await _Tx(conn).fetch_all(sql, params)
+            return await PgExecutor(conn).fetch_all(sql, params)
 
     async def write_returning(self, sql: str, params: Params = ()) -> list[Row]:
         return await self.fetch_all(sql, params)
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         async with self.pool.connection() as conn:
-            return await _Tx(conn).fetch_one(sql, params)
+            return await PgExecutor(conn).fetch_one(sql, params)
 
     async def script(self, sql: str) -> None:
         async with self.pool.connection() as conn, conn.transaction():

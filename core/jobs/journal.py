@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any, Protocol
 
-from core.db import Database, Row
+from core.db import Database, Executor, Row
 from core.jobs import codec, schema
 from core.jobs.files import BlobStore
 from core.jobs.model import Delivery, Job, JobState, ResultRef
@@ -26,11 +26,14 @@ OPEN = ("(state IN ('queued', 'running')"  # still to run, or run but not yet de
         " OR (delivery IN ('pending', 'delivering') AND state NOT IN ('queued', 'running')))")
 
 
+Enqueue = Callable[[Executor], Awaitable[None]]  # writes the queue entry inside the journal's transaction
+
+
 class Journal(Protocol):
     async def upgrade(self) -> None: ...
-    async def add(self, job: Job) -> None: ...
+    async def add(self, job: Job, *, enqueue: Enqueue | None = None) -> None: ...
     async def get(self, job_id: str) -> Job | None: ...
-    async def start(self, job_id: str) -> Job: ...
+    async def start(self, job_id: str, *, owner: str | None = None) -> Job: ...
     async def finish(self, job_id: str, state: JobState, *, result: ResultRef | None = None,
                      error_code: str | None = None, error: str | None = None) -> Job: ...
     async def unfinished(self) -> list[Job]: ...
@@ -84,7 +87,8 @@ class SqlJournal:
             await self.db.script(schema.FILES_TABLE)
         await self.db.set_schema_version("journal", SCHEMA_VERSION)
 
-    async def add(self, job: Job) -> None:
+    async def add(self, job: Job, *, enqueue: Enqueue | None = None) -> None:
+        """Record a new job; ``enqueue`` writes its queue entry in the same transaction (the shared queue)."""
         request = await asyncio.to_thread(codec.dump_request, job.request, self.blobs)
         now = time.time()
         lineage = [(job.id, n, p.job_id, p.candidate) for n, p in enumerate(parents_of(job.request), start=1)]
@@ -101,6 +105,8 @@ class SqlJournal:
                 await tx.execute_many(
                     "INSERT INTO lineage (job_id, position, parent_id, candidate) VALUES (?, ?, ?, ?)"
                     " ON CONFLICT DO NOTHING", lineage)
+            if enqueue is not None:
+                await enqueue(tx)
 
     async def parents(self, job_id: str) -> list[Parent]:
         rows = await self.db.fetch_all(
@@ -123,10 +129,12 @@ class SqlJournal:
             raise KeyError(job_id)
         return job
 
-    async def start(self, job_id: str) -> Job:
+    async def start(self, job_id: str, *, owner: str | None = None) -> Job:
+        """Mark it running (one more attempt); ``owner`` records which worker runs it, when scaled out."""
         rows = await self.db.write_returning(
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ? WHERE id = ? RETURNING *",
-            (time.time(), job_id),
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, owner = COALESCE(?, owner), updated_at = ?"
+            " WHERE id = ? RETURNING *",
+            (owner, time.time(), job_id),
         )
         if not rows:
             raise KeyError(job_id)

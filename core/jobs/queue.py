@@ -10,6 +10,8 @@ from core.errors import RateLimited
 
 
 class JobQueue(Protocol):
+    shared: bool  # True: every process shares it (core/jobs/shared.py), and workers run elsewhere
+
     async def put(self, job_id: str, pool: str, *, force: bool = False) -> None: ...
     async def get(self, pool: str) -> str: ...
     def position(self, job_id: str) -> int | None: ...
@@ -19,6 +21,8 @@ class JobQueue(Protocol):
 
 class InProcessQueue:
     """FIFO per pool with known positions, so users can be told where they are in line."""
+
+    shared = False
 
     def __init__(self, max_size: int = 200) -> None:
         self.max_size = max_size

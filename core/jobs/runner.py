@@ -49,11 +49,16 @@ class Live:
     task: asyncio.Task[None] | None = None
     watchers: list[asyncio.Queue[Progress]] = field(default_factory=list)
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    delivery: asyncio.Task[bool] | None = None  # this process's delivery of the outcome, once begun
     cancelled: bool = False
     settled: bool = False  # terminal and its delivery over (or nobody here to deliver it)
 
 
 class JobRunner:
+    """Runs jobs in this process's pools. ``SharedJobRunner`` (core/jobs/shared_runner.py) is the scaled-out kind."""
+
+    shared = False
+
     def __init__(self, journal: Journal, queue: JobQueue, results: ResultStore, execute: Execute,
                  pools: dict[str, int], *, lease_s: float = 30.0, progress_interval_s: float = 2.0,
                  delivery_deadline_s: float = 600.0) -> None:
@@ -273,7 +278,7 @@ class JobRunner:
 
     async def _run(self, job_id: str, live: Live) -> None:
         try:
-            job = await self.journal.start(job_id)
+            job = await self.journal.start(job_id, owner=self.lease.owner if self.shared else None)
             self._publish(Progress(job.id, JobState.RUNNING, message="generating"))
             if live.cancelled:
                 raise asyncio.CancelledError
@@ -292,18 +297,26 @@ class JobRunner:
             await asyncio.shield(self._finish(job, JobState.FAILED, error=StudioError()))
         else:
             done = await asyncio.shield(self.journal.finish(job.id, JobState.DONE, result=ref))
-            self._publish(Progress(job.id, JobState.DONE))
+            self._publish(Progress(job.id, JobState.DONE), delivers=self._delivers_here(done))
             self._spawn_delivery(done, result)
 
     async def _finish(self, job: Job, state: JobState, *, error: StudioError) -> None:
         done = await self.journal.finish(job.id, state, error_code=error.record, error=error.user_message)
-        self._publish(Progress(job.id, state, message=error.user_message))
+        self._publish(Progress(job.id, state, message=error.user_message), delivers=self._delivers_here(done))
         self._spawn_delivery(done, error)
 
-    def _spawn_delivery(self, job: Job, outcome: Outcome | None, *, reconcile_first: bool = False) -> None:
-        self._deliveries.spawn(self._deliver(job, outcome, reconcile_first), name=f"deliver-{job.id}")
+    def _delivers_here(self, job: Job) -> bool:
+        """Whether this process can post the outcome (a live reply here, or the platform's hook)."""
+        live = self._live.get(job.id)
+        return (live is not None and live.reply is not None) or job.origin.platform in self._hooks
 
-    async def _deliver(self, job: Job, outcome: Outcome | None, reconcile_first: bool) -> None:
+    def _spawn_delivery(self, job: Job, outcome: Outcome | None, *, reconcile_first: bool = False) -> None:
+        task = self._deliveries.spawn(self._deliver(job, outcome, reconcile_first), name=f"deliver-{job.id}")
+        if (live := self._live.get(job.id)) is not None:
+            live.delivery = task
+
+    async def _deliver(self, job: Job, outcome: Outcome | None, reconcile_first: bool) -> bool:
+        """Post the outcome unless another attempt has claimed it; True if this call saw delivery through."""
         live = self._live.get(job.id)
         publisher = self._publishers.get(job.origin.platform)
         if publisher is not None:
@@ -312,9 +325,9 @@ class JobRunner:
             hook = self._hooks.get(job.origin.platform)
             reply = live.reply if live is not None and live.reply is not None else None
             if reply is None and hook is None:
-                return  # stays pending until that platform's adapter runs
+                return False  # stays pending until that platform's adapter runs
             if not reconcile_first and not await self.journal.claim_delivery(job.id):
-                return
+                return False
             if reply is None:
                 assert hook is not None
                 reply = hook.reply_for(job)
@@ -324,6 +337,7 @@ class JobRunner:
             if outcome is None:
                 outcome = await self._outcome_of(job)
             await self._deliverer.deliver(job, outcome, reply, hook, reconcile_first=reconcile_first)
+            return True
         finally:
             if live is not None:
                 live.settled = True
@@ -338,8 +352,12 @@ class JobRunner:
                 return StudioError("The result of this request was lost. Please try again.")
         return restore_error(job.error_code, job.error)
 
-    def _publish(self, event: Progress) -> None:
-        """Watchers get every event at once; the platform gets the coalesced few, from its publisher."""
+    def _publish(self, event: Progress, *, delivers: bool = False, here_only: bool = False) -> None:
+        """Watchers get every event at once; the platform gets the coalesced few, from its publisher.
+
+        ``delivers`` (this process posts the outcome) and ``here_only`` (news from elsewhere, or queue
+        positions) matter only to the scaled-out runner, which also tells other processes.
+        """
         live = self._live.get(event.job_id)
         if live is None:
             return
@@ -359,7 +377,7 @@ class JobRunner:
         for n, job_id in enumerate(self.queue.waiting(pool)[self._idle.get(pool, 0):], start=1):
             live = self._live.get(job_id)
             if live is not None and (live.reply is not None or live.watchers):
-                self._publish(Progress(job_id, JobState.QUEUED, n))
+                self._publish(Progress(job_id, JobState.QUEUED, n), here_only=True)
 
     def progress_calls(self) -> int:
         """Progress calls made to platforms so far (measurements)."""
