@@ -98,8 +98,11 @@ class DiscordAdapter:
         self.hook = DiscordHook(self.client)
 
     async def ready(self) -> bool:
-        """Connected to the gateway now (``/readyz``): logged in, and the websocket (or every shard's) open."""
+        """Connected to the gateway now (``/readyz``): logged in, and the websocket (or every shard's) open;
+        delivering only, logged in over REST."""
         c = self.client
+        if c.services.rest_only:
+            return not c.is_closed() and c.services.ready.is_set()
         if c.is_closed() or not c.is_ready():
             return False
         shards = getattr(c, "shards", None)

@@ -67,8 +67,12 @@ class OpusClip(discord.FFmpegOpusAudio):
     """``FFmpegOpusAudio`` that also reaps ffmpeg and closes its pipes (discord.py can leave both to the GC)."""
 
     def _spawn_process(self, args: Any, **subprocess_kwargs: Any) -> subprocess.Popen[bytes]:
-        """Unbuffered stdin, so streamed PCM reaches ffmpeg the moment it is written."""
-        return super()._spawn_process(args, bufsize=0, **subprocess_kwargs)
+        """Unbuffered stdin, so streamed PCM reaches ffmpeg the moment it is written; buffered stdout, because
+        discord.py's Ogg reader takes a short read from a raw pipe for the end of a page (clips cut short)."""
+        process = super()._spawn_process(args, bufsize=0, **subprocess_kwargs)
+        if isinstance(process.stdout, io.RawIOBase):
+            process.stdout = io.BufferedReader(process.stdout)
+        return process
 
     def _kill_process(self) -> None:
         proc = getattr(self, "_process", None)

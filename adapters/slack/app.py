@@ -110,6 +110,7 @@ class SlackAdapter:
         self.app: AsyncApp | None = None
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
+        self._delivering = False
 
     @property
     def hook(self) -> SlackHook:
@@ -166,7 +167,10 @@ class SlackAdapter:
         return app
 
     async def ready(self) -> bool:
-        """Serving now (``/readyz``): the Socket Mode connection is up, or the HTTP endpoint listens."""
+        """Serving now (``/readyz``): the Socket Mode connection is up, or the HTTP endpoint listens; delivering
+        only, once the Web API accepted the token."""
+        if self._delivering:
+            return True
         if self._socket is not None:
             return bool(await self._socket.client.is_connected())
         return self._runner is not None
@@ -225,9 +229,11 @@ class SlackAdapter:
         await until_reachable("Slack", lambda: slack_probe(self.base_url, bot_token, None),
                               hint="check the network (or STUDIOBOT_SLACK_API_URL)")
         self._hook.limits = studio.provider.limits
+        self._delivering = True
         try:
             yield
         finally:
+            self._delivering = False
             await self.sources.close()
             if self.stores is not None:
                 await self.stores.close()

@@ -81,10 +81,11 @@ async def test_a_delivery_only_worker_posts_a_channel_job_once_without_the_gatew
     verbose(caplog)
     origin = Origin("discord", workspace=fake.state.guild_id, channel=fake.state.channel_id)
     async with worker(settings) as (adapter, studio):
+        assert await adapter.ready()  # /readyz of a worker: logged in over REST
         job = await studio.submit(REQUESTS[what], Requester("discord", fake.alice["id"], "alice"), origin)
         done = await delivered(studio, job)
         stored = await studio.result_of(done)
-    assert adapter.client.is_closed()
+    assert adapter.client.is_closed() and not await adapter.ready()
     assert not fake.gateway.identifies and not fake.gateway.sessions  # never connected: takes no events
 
     [shown] = results_shown(fake)
@@ -236,5 +237,5 @@ async def test_speech_a_worker_posted_plays_in_voice_from_the_front_end(
         (vc,) = await fake.state.wait_for(lambda: FakeVoice.instances or None)
         await asyncio.wait_for(asyncio.to_thread(vc.disconnected.wait), 20)  # played to the end, then left
         assert getattr(vc.channel, "id", None) == int(fake.state.voice_channel_id)
-        assert len(vc.packets) * FRAME_S > seconds(clip.data) / 2  # it played (packet sizes vary with bitrate)
+        assert abs(len(vc.packets) * FRAME_S - seconds(clip.data)) <= 0.1  # the whole clip, once
         await front.studio.cancel(job.id)  # this process never runs it (a worker did)

@@ -6,10 +6,12 @@ import asyncio
 import base64
 from typing import Any
 
-from adapters.discord.voice import FeedPipe, live_source
+from adapters.discord.voice import FeedPipe, live_source, opus_source
 from core.feed import AudioFeed
 from core.media import audio
 from core.providers.espeak import synthesize
+from core.providers.offline import OfflineProvider
+from core.requests import SpeakRequest
 from tests.adapters.discord.conftest import FakeVoice, Running
 from tests.fakes.discord import VOICE_MESSAGE, FakeDiscord
 
@@ -122,3 +124,19 @@ async def test_play_starts_from_the_first_chunk(fake: FakeDiscord, bot: Running)
     await asyncio.wait_for(asyncio.to_thread(vc.disconnected.wait), 10)
     assert len(FakeVoice.instances) == 1  # played once, from the stream: the file is not played again
     assert abs(len(vc.packets) * FRAME_S - seconds(clip)) <= 0.1
+
+
+async def test_a_finished_clip_plays_whole_every_time() -> None:
+    """ffmpeg's Ogg output read in whole pages: a short read from the pipe once cut clips at random points."""
+    speech = await OfflineProvider().speak(SpeakRequest("Hello voice channel, how are you today?"))
+    clip = await asyncio.to_thread(audio.encode, speech, "ogg", offline=True)
+
+    def packets() -> int:
+        source = opus_source(clip)
+        try:
+            return sum(1 for _ in iter(source.read, b""))
+        finally:
+            source.cleanup()
+
+    counts = [await asyncio.to_thread(packets) for _ in range(8)]
+    assert len(set(counts)) == 1 and abs((counts[0] - 2) * FRAME_S - seconds(clip.data)) <= 0.1, counts

@@ -111,6 +111,8 @@ async def test_a_delivery_only_worker_posts_a_single_workspace_job_once(
         job = await studio.submit(REQUESTS[what], Requester("slack", ALICE, "alice"), origin)
         assert await check_one_result(fake, studio, job, what) == BOT_TOKEN
         assert adapter.http_base is None and not fake.calls_to("apps.connections.open")  # takes no events
+        assert await adapter.ready()  # /readyz of a worker
+    assert not await adapter.ready()
     assert BOT_TOKEN not in logged(caplog)
 
 
