@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 
 import psycopg
+import pytest
+from psycopg_pool import ConnectionPool
 
-from core.jobs import retention
+from core.jobs import retention, schema
 from core.jobs.files import BlobStore
+from core.jobs.storage import DirectoryFiles, Files, PostgresFiles
 from core.requests import EditRequest, ImagineRequest, Origin, Requester, SpeakRequest
 from core.studio import Studio, open_studio
 from tests.adapters.conftest import serving
@@ -128,3 +132,34 @@ async def test_retention_removes_old_rows_and_keeps_inputs_a_new_job_reuses(
         assert removed == 2 + 1  # both results, the input nobody uses any more
         assert await _stored(postgres_url) == {f"blobs/{key[:2]}/{key}"}
         assert await studio.recent("discord") == []
+
+
+@pytest.fixture(params=["directory", "postgresql"])
+def files(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Files]:
+    if request.param == "directory":
+        yield DirectoryFiles(tmp_path / "files")
+        return
+    url = request.getfixturevalue("postgres_url")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(schema.FILES_TABLE)
+    with ConnectionPool(url, min_size=1, max_size=1) as pool:
+        yield PostgresFiles(pool, "blobs/", tmp_path / "cache")
+
+
+def test_both_backends_keep_the_same_contract(files: Files) -> None:
+    files.write({"ab/one": b"1", "ab/two": b"2"})
+    assert files.read(["ab/two", "ab/one"]) == [b"2", b"1"]
+    with pytest.raises(FileNotFoundError):
+        files.read(["ab/one", "ab/none"])
+    files.write({"ab/one": b"changed"})  # a retried job's result replaces the first attempt's
+    files.write({"ab/two": b"ignored"}, keep=True)  # an input with the same hash keeps its bytes
+    assert files.read(["ab/one", "ab/two"]) == [b"changed", b"2"]
+    assert files.local("ab/one").read_bytes() == b"changed"
+    assert not files.local("ab/none").exists()
+
+    cutoff = time.time() + 60  # both written "before" it; a write after it counts as new
+    assert sorted(files.written_before(cutoff)) == ["ab/one", "ab/two"]
+    assert files.written_before(time.time() - 60) == []
+    assert files.delete(["ab/one", "ab/none"]) == 1
+    assert files.delete(["ab/two"], before=time.time() - 60) == 0  # written since: kept
+    assert files.read(["ab/two"]) == [b"2"]
