@@ -1,0 +1,75 @@
+"""Scaled out for real: ``studiobot run`` takes the commands, one ``studiobot worker`` (another data dir, as on
+another machine) runs them on a shared PostgreSQL and posts over Discord's REST API; the front end then
+removes the "thinking…" only its interaction token can reach. A member sees one result per command."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from emulator.app import Emulator
+from tests.bots.stack import Proc, Stack
+from tests.fakes.discord.state import Interaction
+from tests.fakes.media import image_size
+from tests.processes import STUDIOBOT, read_until
+from tests.waiting import until
+
+
+async def start_worker(stack: Stack, data: Path, database: str) -> Proc:
+    env = stack.env(STUDIOBOT_DATA_DIR=str(data), STUDIOBOT_DATABASE_URL=database)
+    env.pop("SLACK_BOT_TOKEN")
+    proc = await asyncio.create_subprocess_exec(*STUDIOBOT, "worker", env=env, stdout=asyncio.subprocess.DEVNULL,
+                                                stderr=asyncio.subprocess.PIPE)
+    worker = Proc(proc)
+    stack.procs.append(worker)
+    worker.log.append(await read_until(proc.stderr, "delivers to discord", timeout=60))
+    worker.reader = asyncio.create_task(worker._drain())
+    return worker
+
+
+async def journal(database: str) -> list[tuple[Any, ...]]:
+    async with await psycopg.AsyncConnection.connect(database) as db:
+        cursor = await db.execute("SELECT id, state, delivery, kind FROM jobs ORDER BY created_at")
+        return await cursor.fetchall()
+
+
+@pytest.mark.parametrize("worker_may_delete", [True, False], ids=["worker tidies too", "only the front end can"])
+async def test_a_worker_posts_each_result_once_and_the_front_end_removes_the_thinking(
+        tmp_path: Path, emulator: Emulator, postgres_url: str, worker_may_delete: bool) -> None:
+    async with Stack(tmp_path / "front", emulator) as stack:
+        if not worker_may_delete:  # the bot's own delete is refused: only the interaction token can remove it
+            stack.discord.faults.arm("status", "DELETE", r"/channels/\d+/messages/\d+$", status=403, times=100)
+        front = await stack.start(slack=False, STUDIOBOT_DATABASE_URL=postgres_url)
+        await start_worker(stack, tmp_path / "worker", postgres_url)
+        asked: list[Interaction] = [await stack.discord.slash("imagine", prompt="a harbour", aspect="16:9"),
+                                    await stack.discord.slash("speak", text="good morning")]
+        for it in asked:
+            assert await stack.discord.responded(it) == 5  # deferred: "thinking…" at once, by the front end
+
+        async def settled() -> list[tuple[Any, ...]] | None:
+            rows = await journal(postgres_url)
+            done = len(rows) == 2 and all(r[1:3] == ("done", "delivered") for r in rows)
+            gone = all(stack.discord.is_deleted(it.original_id or "") for it in asked)
+            return rows if done and gone else None
+
+        rows = await until(settled, "every result delivered and every thinking… gone", timeout=90)
+        for job_id, _, _, kind in rows:
+            [shown] = stack.discord_results(job_id)
+            data = stack.discord.file(shown["attachments"][0])
+            if kind == "imagine":
+                assert image_size(data) == (1344, 768)
+            else:
+                assert data.startswith(b"OggS")
+        assert stack.discord_leftovers() == []
+        posts = [c for c in stack.discord.state.calls if c.method == "POST" and c.path.endswith("/messages")]
+        assert sorted(c.body["nonce"] for c in posts if c.body) == sorted(f"sbr{r[0]}" for r in rows)
+        assert not [c for c in stack.discord.state.calls if c.method == "PATCH" and "@original" in c.path
+                    and c.files]  # no result went through the interaction: the worker has no token
+        by_token = [c for c in stack.discord.state.calls if c.method == "DELETE" and c.path.endswith("/@original")]
+        assert len(by_token) >= (0 if worker_may_delete else 2)
+        assert await front.stop() == 0
+    assert stack.scan() == []
