@@ -1,6 +1,7 @@
 """Scaled out for real: ``studiobot run`` takes the commands, one ``studiobot worker`` (another data dir, as on
-another machine) runs them on a shared PostgreSQL and posts over Discord's REST API; the front end then
-removes the "thinking…" only its interaction token can reach. A member sees one result per command."""
+another machine) runs them on a shared PostgreSQL and posts over the platforms' REST APIs; the front end then
+removes what only it holds: Discord's "thinking…" (its interaction token), Slack's status message. A member
+sees one result per command and nothing left over."""
 
 from __future__ import annotations
 
@@ -19,14 +20,15 @@ from tests.processes import STUDIOBOT, read_until
 from tests.waiting import until
 
 
-async def start_worker(stack: Stack, data: Path, database: str) -> Proc:
+async def start_worker(stack: Stack, data: Path, database: str, *, slack: bool = False) -> Proc:
     env = stack.env(STUDIOBOT_DATA_DIR=str(data), STUDIOBOT_DATABASE_URL=database)
-    env.pop("SLACK_BOT_TOKEN")
+    if not slack:
+        env.pop("SLACK_BOT_TOKEN")
     proc = await asyncio.create_subprocess_exec(*STUDIOBOT, "worker", env=env, stdout=asyncio.subprocess.DEVNULL,
                                                 stderr=asyncio.subprocess.PIPE)
     worker = Proc(proc)
     stack.procs.append(worker)
-    worker.log.append(await read_until(proc.stderr, "delivers to discord", timeout=60))
+    worker.log.append(await read_until(proc.stderr, "delivers to", timeout=60))
     worker.reader = asyncio.create_task(worker._drain())
     return worker
 
@@ -71,5 +73,32 @@ async def test_a_worker_posts_each_result_once_and_the_front_end_removes_the_thi
                     and c.files]  # no result went through the interaction: the worker has no token
         by_token = [c for c in stack.discord.state.calls if c.method == "DELETE" and c.path.endswith("/@original")]
         assert len(by_token) >= (0 if worker_may_delete else 2)
+        assert await front.stop() == 0
+    assert stack.scan() == []
+
+
+async def test_a_worker_posts_slack_results_once_and_the_front_ends_status_goes(
+        tmp_path: Path, emulator: Emulator, postgres_url: str) -> None:
+    async with Stack(tmp_path / "front", emulator) as stack:
+        front = await stack.start(STUDIOBOT_DATABASE_URL=postgres_url)
+        worker = await start_worker(stack, tmp_path / "worker", postgres_url, slack=True)
+        await stack.slack_slash("/imagine", "a harbour --aspect 16:9")
+        await stack.slack_slash("/speak", "good morning")
+
+        async def settled() -> list[tuple[Any, ...]] | None:
+            rows = await journal(postgres_url)
+            done = len(rows) == 2 and all(r[1:3] == ("done", "delivered") for r in rows)
+            tidy = done and all(stack.slack_results(r[0])[2] == 0 for r in rows)
+            return rows if tidy else None
+
+        rows = await until(settled, "every result delivered and every status message gone", timeout=90)
+        for job_id, _, _, kind in rows:
+            assert stack.slack_results(job_id) == ((1 if kind == "speak" else 0), 1, 0), kind
+        uploads = stack.slack.completed_uploads()
+        assert sorted(u.filename.rsplit(".", 1)[1] for u in uploads) == ["mp3", "png"]
+        assert image_size(next(u for u in uploads if u.filename.endswith(".png")).content) == (1344, 768)
+        assert not [e for e in stack.slack.ephemerals if "wouldn't" in e["text"] or "went wrong" in e["text"]]
+        assert stack.slack.calls_to("files.completeUploadExternal")  # posted by the worker, with the bot token
+        assert "delivers to discord, slack" in "".join(worker.log)
         assert await front.stop() == 0
     assert stack.scan() == []
