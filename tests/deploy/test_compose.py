@@ -138,29 +138,44 @@ def test_docker_compose_config_accepts_it(env: dict[str, str], model: dict[str, 
     assert "DISCORD_TOKEN" in missing.stderr
 
 
-def parse_cli(words: list[str]) -> None:
+def parse_cli(words: list[str], *, whole: bool = True) -> None:
     """Parse a ``studiobot`` command line as the CLI would, without running it: unknown commands, unknown
-    options and bad values raise."""
+    options and bad values raise. Not ``whole``: a command named in prose, its arguments left out."""
     command: Any = typer.main.get_command(app)
     rest = list(words)
     while rest and hasattr(command, "commands") and rest[0] in command.commands:
         command = command.commands[rest.pop(0)]
     assert not hasattr(command, "commands"), f"`studiobot {' '.join(words)}` is no command"
-    command.make_context("studiobot", rest)
-
-
-def require_worker() -> None:
-    """TEMPORARY, until `studiobot worker` (issue 17's engine, built in parallel) is on main."""
-    if "worker" not in typer.main.get_command(app).commands:  # type: ignore[attr-defined]
-        pytest.xfail("`studiobot worker` is being built for issue 17 (scale out on PostgreSQL)")
+    if whole or rest:
+        command.make_context("studiobot", rest)
 
 
 def test_every_service_runs_a_command_the_cli_has(model: dict[str, Any]) -> None:
-    require_worker()
     for service in studiobot_services(model).values():
         parse_cli(service["command"])
     commands = {s["command"][0] for s in studiobot_services(model).values()}
     assert {"run", "worker", "db"} <= commands
+
+
+def test_the_readme_runs_what_compose_yaml_has(model: dict[str, Any]) -> None:
+    """README "Running at scale": its studiobot and docker compose lines name real commands and services."""
+    text = (ROOT / "README.md").read_text()
+    start = text.index("## Running at scale")
+    section = text[start:text.index("\n## ", start + 5)]
+    blocks = [line.split("#")[0].strip() for block in re.findall(r"```bash\n(.*?)```", section, re.DOTALL)
+              for line in block.splitlines()]
+    prose = re.findall(r"`((?:studiobot|docker compose) [^`]+)`", section)
+    for line, whole in [(line, True) for line in blocks] + [(line, False) for line in prose]:
+        words = line.split()
+        if words[0] == "studiobot" and "[" not in line:  # `studiobot worker [--concurrency N]` is a synopsis
+            parse_cli(words[1:], whole=whole)
+        elif words[:3] in (["docker", "compose", "run"], ["docker", "compose", "exec"]):
+            service = next(w for w in words[3:] if w in model["services"])
+            if service != "postgres":
+                parse_cli(words[words.index(service) + 1:])
+        elif words[:2] == ["docker", "compose"]:
+            assert all(w.split("=")[0] in model["services"] for w in words if w.startswith("worker"))
+    assert any(line.startswith("docker compose up") for line in blocks)
 
 
 def test_every_variable_is_a_setting_and_each_service_gets_only_its_platform(

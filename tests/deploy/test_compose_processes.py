@@ -83,3 +83,22 @@ async def serve_until_healthy(service: dict[str, Any], env: dict[str, str], cwd:
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(proc.wait(), 60) == 0
     assert await health(service, env) != 0  # gone: the check says so
+
+
+async def test_a_worker_is_healthy_while_it_takes_jobs(services: dict[str, Any], postgres_url: str,
+                                                       tmp_path: Path) -> None:
+    migrate = services["migrate"]
+    done = await asyncio.create_subprocess_exec(*STUDIOBOT, *migrate["command"], cwd=tmp_path,
+                                                env=container_env(migrate, postgres_url, tmp_path))
+    assert await asyncio.wait_for(done.wait(), 60) == 0
+    worker = services["worker"]
+    fake = FakeSlack()
+    await fake.start()
+    try:
+        env = container_env(worker, postgres_url, tmp_path, STUDIOBOT_SLACK_API_URL=fake.api_url,
+                            STUDIOBOT_METRICS_PORT=str(free_port()))
+        env.pop("DISCORD_TOKEN")  # it would log in to the real Discord; Slack's delivery goes to the fake
+        assert await health(worker, env) != 0
+        await serve_until_healthy(worker, env, tmp_path, "Worker:")
+    finally:
+        await fake.stop()
