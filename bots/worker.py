@@ -47,9 +47,7 @@ async def work_forever(settings: Settings, console: Console, *, concurrency: int
         runner = studio.runner
         assert isinstance(runner, SharedJobRunner)
         for adapter in adapters:
-            delivering = getattr(adapter, "delivering", None)
-            if delivering is not None:
-                await stack.enter_async_context(delivering(studio))
+            await stack.enter_async_context(adapter.delivering(studio))
         ops = await start_ops(settings, console, studio, [])
         if ops is not None:
             stack.push_async_callback(ops.stop)

@@ -25,3 +25,12 @@ async def until(check: Callable[[], Awaitable[T | None]], what: str, *, timeout:
         if loop.time() > deadline:
             raise AssertionError(f"{what} (waited {timeout:.0f} s)")
         await asyncio.sleep(interval)
+
+
+async def until_true(check: Callable[[], object], what: str, *, timeout: float = BOUND_S) -> None:
+    """``until`` for a plain (not awaitable) condition on what the test's own fakes recorded."""
+
+    async def holds() -> bool:
+        return bool(check())
+
+    await until(holds, what, timeout=timeout)

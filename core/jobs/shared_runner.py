@@ -196,9 +196,8 @@ class SharedJobRunner(JobRunner):
         live.settled = True
         try:
             job = await self.journal.get(live.job_id)
-            handed_off = getattr(live.reply, "handed_off", None)
-            if job is not None and handed_off is not None:
-                await handed_off(job)
+            if job is not None and live.reply is not None:
+                await live.reply.handed_off(job)
         except Exception:
             log.info("tidying job %s after its delivery elsewhere failed", live.job_id, exc_info=True)
         finally:
