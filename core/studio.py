@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import secrets
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
@@ -13,13 +12,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core import speaking
+from core import drawing, speaking
 from core.community.costs import metering
 from core.community.members import HistoryPage, Members
 from core.community.service import LOCAL_PLATFORMS, Community
 from core.community.store import SqlCommunityStore
-from core.db import Conflict, Database, open_database
-from core.errors import InputError, NotAllowed, ProviderUnavailable, QuotaExceeded, StudioError, restore_error
+from core.db import Conflict, open_database
+from core.errors import InputError, NotAllowed, QuotaExceeded, StudioError, restore_error
 from core.feed import AudioFeed
 from core.jobs import retention
 from core.jobs.bus import NoticeBus
@@ -31,22 +30,18 @@ from core.jobs.queue import InProcessQueue, JobQueue
 from core.jobs.runner import JobRunner
 
 if TYPE_CHECKING:
-    from core.jobs.shared import SharedQueue
-from core.media import audio, grid, images
+    pass
+from core.media import audio
 from core.metrics import Metrics
+from core.providers import make_provider
 from core.providers.base import Provider
 from core.requests import (
-    BlendRequest,
-    EditRequest,
     ImagineRequest,
     Origin,
     Parent,
-    PickRequest,
     Request,
     Requester,
     SpeakRequest,
-    UpscaleRequest,
-    VaryRequest,
     parents_of,
 )
 from core.results import ImageResult, Result
@@ -250,8 +245,6 @@ class Studio:
             return None
         return await asyncio.to_thread(self.results.load, job.result)
 
-    # -- doing the work ------------------------------------------------------------------------------------
-
     # -- a member's records ---------------------------------------------------------------------------------
 
     async def history(self, requester: Requester, *, page: int = 0, per_page: int = 5,
@@ -305,56 +298,9 @@ class Studio:
         return True
 
     async def _generate(self, job: Job) -> Result:
-        request = job.request
-        provider = self.provider
-        if isinstance(request, SpeakRequest):
-            return await self._speak(job, request)
-        if isinstance(request, ImagineRequest):
-            if (request.count or 1) > 1:
-                return await self._grid(request)
-            return await self._finish_image(await provider.imagine(request), request.max_bytes)
-        if isinstance(request, PickRequest):
-            return await self._finish_image(request.image, request.max_bytes)
-        if isinstance(request, VaryRequest):
-            raw = await provider.vary(request, seed=secrets.randbelow(2**31))
-            return await self._finish_image(raw, request.max_bytes)
-        if isinstance(request, UpscaleRequest):  # shrinking would undo the point: re-encode or refuse
-            return await self._finish_image(await provider.upscale(request), request.max_bytes, shrink=False)
-        if isinstance(request, BlendRequest):
-            return await self._finish_image(await provider.blend(request), request.max_bytes)
-        assert isinstance(request, EditRequest)
-        raw = await provider.edit(request)
-        self._check_image(raw)
-        if request.mask is not None:
-            raw = await asyncio.to_thread(images.composite_masked, request.image, raw, request.mask)
-            if self.provider.offline:  # the source pasted back outside the mask may cover the preview's label
-                from core.providers.offline import label_preview
-
-                raw = await asyncio.to_thread(label_preview, raw)
-        return await self._finish_image(raw, request.max_bytes)
-
-    async def _candidate(self, request: ImagineRequest) -> bytes:
-        raw = await self.provider.imagine(request, seed=secrets.randbelow(2**31))
-        self._check_image(raw)
-        return raw
-
-    async def _grid(self, request: ImagineRequest) -> ImageResult:
-        """Draw the candidates in parallel; the grid shows those that came back and counts the rest."""
-        outcomes = await asyncio.gather(*(self._candidate(request) for _ in range(request.count or 1)),
-                                        return_exceptions=True)
-        cells = [o for o in outcomes if isinstance(o, bytes)]
-        errors = [o for o in outcomes if isinstance(o, BaseException)]
-        for error in errors:
-            if not isinstance(error, Exception):
-                raise error  # cancellation and the like are not a failed candidate
-        if not cells:
-            raise errors[0]
-        if errors:
-            log.info("grid: %d of %d candidates failed (%s)", len(errors), request.count,
-                     ", ".join(sorted({type(e).__name__ for e in errors})))
-        data = await asyncio.to_thread(grid.compose, cells)
-        image = await asyncio.to_thread(images.fit_budget, data, request.max_bytes, offline=self.provider.offline)
-        return dataclasses.replace(image, candidates=tuple(cells), failed=len(errors))
+        if isinstance(job.request, SpeakRequest):
+            return await self._speak(job, job.request)
+        return await drawing.draw(self.provider, job.request)
 
     async def _speak(self, job: Job, request: SpeakRequest) -> Result:
         """Stream the parts into the job's feed (listeners play along), then encode the joined clip."""
@@ -373,15 +319,6 @@ class Studio:
         return await asyncio.to_thread(audio.encode, speech, request.audio_format, offline=self.provider.offline,
                                        max_bytes=request.max_bytes)
 
-    def _check_image(self, raw: bytes) -> None:
-        if images.sniff(raw) is None:
-            raise ProviderUnavailable("The image model sent back something that isn't an image. Please try again.")
-
-    async def _finish_image(self, raw: bytes, max_bytes: int | None, *, shrink: bool = True) -> ImageResult:
-        self._check_image(raw)
-        return await asyncio.to_thread(images.fit_budget, raw, max_bytes, offline=self.provider.offline,
-                                       shrink=shrink)
-
 
 def refusal_reason(err: StudioError) -> str:
     """A short label for the refusals metric."""
@@ -390,18 +327,6 @@ def refusal_reason(err: StudioError) -> str:
     if isinstance(err, QuotaExceeded):
         return err.limit
     return err.code
-
-
-def make_provider(settings: Settings) -> Provider:
-    """Gemini with a key, else the offline provider (and say so loudly)."""
-    if settings.use_gemini:
-        from core.providers.gemini import GeminiProvider
-
-        return GeminiProvider(settings)
-    from core.providers.offline import OfflineProvider
-
-    log.debug("No GEMINI_API_KEY set: using the offline provider")
-    return OfflineProvider()
 
 
 @asynccontextmanager
@@ -430,7 +355,9 @@ async def open_studio(settings: Settings, *, provider: Provider | None = None,
         await journal.upgrade()
         await store.upgrade()
         if db.dialect == "postgresql" and (url := settings.database_url_value):
-            queue = shared = await _open_shared(url, db, settings.max_queue)
+            from core.jobs.shared import SharedQueue  # procrastinate: imported only when scaled out
+
+            queue = shared = await SharedQueue.opened(url, db, settings.max_queue)
             bus = NoticeBus(url, db)
     except BaseException:
         await db.close()
@@ -448,7 +375,9 @@ async def open_studio(settings: Settings, *, provider: Provider | None = None,
         if stores.pool is not None:
             studio.runner.background(stores.tidy_forever(), "file cache")
         if workers and shared is not None:
-            _work_here(studio, settings)
+            from core.jobs.worker import work_here
+
+            work_here(studio.runner, studio.pools, settings.shutdown_grace_s)
         if resume and settings.retention_days > 0:
             studio.runner.background(retention.prune_forever(journal, studio.results, journal.blobs,
                                                              settings.retention_days), "retention")
@@ -462,25 +391,4 @@ async def open_studio(settings: Settings, *, provider: Provider | None = None,
         await provider.aclose()
 
 
-def _work_here(studio: Studio, settings: Settings) -> None:
-    from core.jobs.shared_runner import SharedJobRunner
-    from core.jobs.worker import serve_jobs
-
-    runner = studio.runner
-    assert isinstance(runner, SharedJobRunner)
-    for pool, size in studio.pools.items():
-        runner.background(serve_jobs(runner, queues=[pool], concurrency=size, grace_s=settings.shutdown_grace_s,
-                                     name=pool), f"workers-{pool}")
-
-
-async def _open_shared(url: str, db: Database, max_queue: int) -> SharedQueue:
-    """The procrastinate queue (its schema too), for a studio scaled out on PostgreSQL."""
-    from core.jobs.shared import SharedQueue
-
-    queue = SharedQueue(url, max_queue)
-    await queue.upgrade(db)
-    await queue.open()
-    return queue
-
-
-__all__ = ["Studio", "StudioError", "make_provider", "open_studio"]
+__all__ = ["Studio", "StudioError", "open_studio"]

@@ -17,14 +17,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
 
 from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
 from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.job_context import AbortReason
 from procrastinate.worker import Worker
 
-from core.db.base import Executor
+from core.db.base import Database, Executor
 from core.db.postgres import PgExecutor
 from core.errors import RateLimited
 
@@ -53,13 +52,21 @@ class SharedQueue:
         self._waiting: dict[str, list[str]] = {}
         self.app.task(name=TASK, pass_context=True, retry=RETRY)(self._task)
 
+    @classmethod
+    async def opened(cls, url: str, db: Database, max_size: int) -> SharedQueue:
+        """The queue open, its schema created first (procrastinate's tables live in the same database)."""
+        queue = cls(url, max_size)
+        await queue.upgrade(db)
+        await queue.open()
+        return queue
+
     async def open(self) -> None:
         await self.app.open_async()
 
     async def close(self) -> None:
         await self.app.close_async()
 
-    async def upgrade(self, db: Any) -> None:
+    async def upgrade(self, db: Database) -> None:
         """procrastinate's schema, once: applying it twice fails, so check first, under the schema lock."""
         if not await db.has_table("procrastinate_jobs"):
             await db.script(self.app.schema_manager.get_schema())

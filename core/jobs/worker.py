@@ -13,6 +13,7 @@ import contextlib
 import logging
 from collections.abc import Iterable
 
+from core.jobs.runner import JobRunner
 from core.jobs.shared_runner import SharedJobRunner
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,15 @@ async def serve_jobs(runner: SharedJobRunner, *, queues: Iterable[str], concurre
         sweeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sweeper
+
+
+def work_here(runner: JobRunner, pools: dict[str, int], grace_s: float) -> None:
+    """This process's own workers beside its front end (``run --with-workers``, one-shot commands, tests):
+    one per kind, sized like the in-process pools, stopped with the runner."""
+    assert isinstance(runner, SharedJobRunner)
+    for pool, size in pools.items():
+        runner.background(serve_jobs(runner, queues=[pool], concurrency=size, grace_s=grace_s, name=pool),
+                          f"workers-{pool}")
 
 
 async def _sweep_forever(runner: SharedJobRunner) -> None:
