@@ -19,7 +19,8 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageErro
 from bots.db_cli import db_app
 from bots.discord_cli import discord_app
 from bots.files import read_regular, shown
-from bots.logs import setup_logging
+from bots.logs import Verbose, setup_logging
+from bots.serve_cli import playground, run, worker
 from bots.usage_cli import usage
 from core.errors import InputError, StudioError
 from core.redact import Redactor
@@ -50,8 +51,6 @@ app.command(name="usage")(usage)
 err = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrap at 80 columns
 out = Console()
 
-Verbose = Annotated[bool, typer.Option("--verbose", "-v",
-                                       help="Log what happens (library logs and tracebacks too), to stderr.")]
 
 
 def _version(value: bool) -> None:
@@ -251,6 +250,10 @@ def voices() -> None:
     out.print(table)
 
 
+for command in (run, worker, playground):  # long-running: bots/serve_cli.py
+    app.command()(command)
+
+
 @app.command()
 def emulator(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
@@ -280,50 +283,6 @@ def emulator(
 
 
 @app.command()
-def run(
-    host: Annotated[str | None, typer.Option(help="Playground interface (default STUDIOBOT_PLAYGROUND_HOST).")]
-    = None,
-    port: Annotated[int | None, typer.Option(help="Playground port (default STUDIOBOT_PLAYGROUND_PORT, 8787). "
-                                                  "Given, the playground starts beside the platforms.")] = None,
-    with_workers: Annotated[bool, typer.Option("--with-workers", help="Scaled out (STUDIOBOT_DATABASE_URL): also "
-                                               "run jobs here, not only take events.")] = False,
-    verbose: Verbose = False,
-) -> None:
-    """Start every configured adapter, sharing one studio and journal."""
-    settings = _settings()
-    setup_logging(settings, verbose)
-    from bots.run import configured, make_playground, run_forever
-
-    def go() -> Coroutine[Any, Any, None]:
-        if host is None and port is None:
-            return run_forever(settings, err, with_workers=with_workers)
-        playground = make_playground(settings, host=host, port=port)
-        return run_forever(settings, err, adapters=[*configured(settings, err), playground],
-                           with_workers=with_workers)
-
-    _run(settings, go)
-
-
-@app.command()
-def worker(
-    concurrency: Annotated[int | None, typer.Option(min=1, max=256, help="Jobs at a time (default "
-                                                    "STUDIOBOT_SPEECH_WORKERS + STUDIOBOT_IMAGE_WORKERS).")] = None,
-    kinds: Annotated[str, typer.Option(help="Which jobs to take: speech, image, or both.")] = "speech,image",
-    verbose: Verbose = False,
-) -> None:
-    """Run jobs from the shared PostgreSQL queue (STUDIOBOT_DATABASE_URL), on any machine."""
-    settings = _settings()
-    setup_logging(settings, verbose)
-    from bots.worker import parse_kinds, work_forever
-
-    def go() -> Coroutine[Any, Any, None]:
-        size = concurrency or settings.speech_workers + settings.image_workers
-        return work_forever(settings, err, concurrency=size, kinds=parse_kinds(kinds))
-
-    _run(settings, go)
-
-
-@app.command()
 def doctor(
     online: Annotated[bool, typer.Option("--online", help="Also ask Discord and Slack whether they accept the "
                                                           "tokens.")] = False,
@@ -341,26 +300,6 @@ def doctor(
     if failed:
         err.print(f"[red]error:[/] {len(failed)} problem(s): {', '.join(failed)}", highlight=False)
         raise typer.Exit(1)
-
-
-@app.command()
-def playground(
-    host: Annotated[str | None, typer.Option(help="Interface to bind (default STUDIOBOT_PLAYGROUND_HOST).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default STUDIOBOT_PLAYGROUND_PORT, 8787).")] = None,
-    allow_remote: Annotated[bool, typer.Option("--allow-remote", help="Allow binding beyond localhost.")] = False,
-    token: Annotated[str | None, typer.Option(help="Access token (required with --allow-remote).")] = None,
-    verbose: Verbose = False,
-) -> None:
-    """Serve only the local web playground."""
-    settings = _settings()
-    setup_logging(settings, verbose)
-    from bots.run import make_playground, run_forever
-
-    def go() -> Coroutine[Any, Any, None]:
-        pg = make_playground(settings, host=host, port=port, token=token, allow_remote=allow_remote or None)
-        return run_forever(settings, err, adapters=[pg])
-
-    _run(settings, go)
 
 
 @app.command()

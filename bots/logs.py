@@ -7,12 +7,17 @@ INFO logs and tracebacks included, for when something needs digging into.
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
+import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
 from core.redact import RedactingFilter, Redactor
 from core.settings import Settings
+
+Verbose = Annotated[bool, typer.Option("--verbose", "-v",
+                                       help="Log what happens (library logs and tracebacks too), to stderr.")]
 
 
 class OneLine(logging.Filter):
