@@ -146,6 +146,26 @@ async def test_a_worker_stopped_gracefully_puts_its_unfinished_job_back_in_line(
         assert await staying.stop() == 0
 
 
+async def test_the_front_end_shows_positions_and_progress_of_jobs_running_in_a_worker(
+        tmp_path: Path, postgres_url: str, emulator: Emulator) -> None:
+    emulator.script(*[Fault.latency(0.5)] * 4)
+    async with front_end(tmp_path, postgres_url) as studio:
+        worker = await start_worker(tmp_path, postgres_url, "w", "--concurrency", "1", "--kinds", "image",
+                                    **gemini(emulator))
+        replies = [RecordingReply() for _ in range(4)]
+        jobs = [await studio.submit(ImagineRequest(f"harbour {n}"), ADA, HERE, reply=r) for n, r in enumerate(replies)]
+        seen = [e async for e in studio.watch(jobs[-1].id)]  # a watcher (the playground) hears every change
+        await until_true(lambda: all(r.posted for r in replies), "every job was posted")
+
+        positions = [e.position for e in seen if e.state is JobState.QUEUED and e.position]
+        assert positions and positions == sorted(positions, reverse=True) and positions[-1] == 1
+        assert [e.state for e in seen][-2:] == [JobState.RUNNING, JobState.DONE]
+        last = replies[-1].progress_events  # the platform: coalesced, a couple of edits, never a flood
+        assert 1 <= len(last) <= 2 and last[0].state is JobState.QUEUED and last[-1].state is JobState.RUNNING
+        assert all(len(r.posted) == 1 for r in replies)
+        assert await worker.stop() == 0
+
+
 def test_a_worker_without_postgresql_says_what_it_needs(tmp_path: Path) -> None:
     import subprocess
 
