@@ -31,6 +31,7 @@ from core.jobs.runner import MAX_ATTEMPTS, REPEATED, STOPPING, Execute, JobRunne
 from core.jobs.shared import SharedQueue
 
 log = logging.getLogger(__name__)
+HAND_OVER_S = 3.0  # how long a worker leaves a failure to the front end holding the command
 
 
 class SharedJobRunner(JobRunner):
@@ -154,7 +155,19 @@ class SharedJobRunner(JobRunner):
             self._positions_due.set()  # started or ended here: the positions behind it moved
         super()._publish(event, delivers=delivers, here_only=here_only)
 
+    def _delivers_here(self, job: Job) -> bool:
+        """A worker leaves failures to the front end holding the command, which can tell the user privately."""
+        live = self._live.get(job.id)
+        if live is not None and live.reply is not None:
+            return True
+        return job.state is JobState.DONE and job.origin.platform in self._hooks
+
     async def _deliver(self, job: Job, outcome: Outcome | None, reconcile_first: bool) -> bool:
+        live = self._live.get(job.id)
+        if job.state is not JobState.DONE and not reconcile_first and (live is None or live.reply is None):
+            # A failure or a cancellation: the front end holding the command (an ephemeral note on Discord)
+            # claims it first if it is there; if nobody did after a moment, post it from here.
+            await asyncio.sleep(HAND_OVER_S)
         delivered = await super()._deliver(job, outcome, reconcile_first)
         if delivered:  # the front end holding the command may tidy up now
             self.bus.offer(Notice(job.id, job.state, self.lease.owner, settled=True))

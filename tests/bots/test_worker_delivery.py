@@ -13,7 +13,9 @@ import psycopg
 import pytest
 
 from emulator.app import Emulator
+from emulator.faults import Fault
 from tests.bots.stack import Proc, Stack
+from tests.fakes.discord.server import EPHEMERAL
 from tests.fakes.discord.state import Interaction
 from tests.fakes.media import image_size
 from tests.processes import STUDIOBOT, read_until
@@ -101,4 +103,62 @@ async def test_a_worker_posts_slack_results_once_and_the_front_ends_status_goes(
         assert stack.slack.calls_to("files.completeUploadExternal")  # posted by the worker, with the bot token
         assert "delivers to discord, slack" in "".join(worker.log)
         assert await front.stop() == 0
+    assert stack.scan() == []
+
+
+async def test_a_failure_in_a_worker_reaches_only_the_member_who_asked(
+        tmp_path: Path, emulator: Emulator, postgres_url: str) -> None:
+    """The worker could post it, but publicly; the front end holding the command tells the member alone."""
+    emulator.script(Fault.blocked("PROHIBITED_CONTENT"))
+    async with Stack(tmp_path / "front", emulator) as stack:
+        front = await stack.start(slack=False, STUDIOBOT_DATABASE_URL=postgres_url)
+        await start_worker(stack, tmp_path / "worker", postgres_url)
+        it = await stack.discord.slash("imagine", prompt="something the model refuses")
+        text = await stack.discord.ephemeral(it)
+        assert "declined" in text and "prohibited content" in text
+
+        async def settled() -> list[tuple[Any, ...]] | None:
+            rows = await journal(postgres_url)
+            return rows if rows and rows[0][1:3] == ("failed", "delivered") else None
+
+        await until(settled, "the failure was recorded as delivered")
+        visible = [m for m in stack.discord.state.messages.values()
+                   if not m["flags"] & EPHEMERAL and m["id"] not in stack.discord.state.deleted]
+        assert not visible  # nothing public: no channel note from the worker
+        assert await front.stop() == 0
+    assert stack.scan() == []
+
+
+async def test_a_front_end_killed_while_its_jobs_run_in_a_worker_loses_nothing(
+        tmp_path: Path, emulator: Emulator, postgres_url: str) -> None:
+    """The worker needs nothing from the front end that took the command: the result still arrives once, and
+    the front end started in its place posts nothing again."""
+    emulator.script(*[Fault.latency(2)] * 2)
+    async with Stack(tmp_path / "front", emulator) as stack:
+        first = await stack.start(slack=False, STUDIOBOT_DATABASE_URL=postgres_url)
+        await start_worker(stack, tmp_path / "worker", postgres_url)
+        asked = [await stack.discord.slash("imagine", prompt="a harbour"),
+                 await stack.discord.slash("speak", text="good morning")]
+        for it in asked:
+            assert await stack.discord.responded(it) == 5
+
+        async def running() -> bool:
+            rows = await journal(postgres_url)
+            return len(rows) == 2 and all(r[1] == "running" for r in rows)
+
+        await until(running, "both jobs accepted and running in the worker")
+        first.kill()
+        await first.proc.wait()
+        second = await stack.start(slack=False, STUDIOBOT_DATABASE_URL=postgres_url)
+
+        async def settled() -> list[tuple[Any, ...]] | None:
+            rows = await journal(postgres_url)
+            done = len(rows) == 2 and all(r[1:3] == ("done", "delivered") for r in rows)
+            return rows if done and not stack.discord_leftovers() else None
+
+        rows = await until(settled, "both results delivered, no thinking… left", timeout=90)
+        assert all(len(stack.discord_results(job_id)) == 1 for job_id, *_ in rows)
+        posts = [c for c in stack.discord.state.calls if c.method == "POST" and c.path.endswith("/messages")]
+        assert len(posts) == 2  # one post per result, by the worker; none by either front end
+        assert await second.stop() == 0
     assert stack.scan() == []
