@@ -52,3 +52,13 @@ async def postgres_url(postgres_cluster: Cluster) -> str:
     async with await psycopg.AsyncConnection.connect(postgres_cluster.url(), autocommit=True) as conn:
         await conn.execute(f'CREATE DATABASE "{name}"')
     return postgres_cluster.url(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def each_store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test once on the embedded SQLite journal and once on PostgreSQL (STUDIOBOT_DATABASE_URL)."""
+    if request.param == "postgresql":
+        monkeypatch.setenv("STUDIOBOT_DATABASE_URL", request.getfixturevalue("postgres_url"))
+    else:
+        monkeypatch.delenv("STUDIOBOT_DATABASE_URL", raising=False)
+    return str(request.param)

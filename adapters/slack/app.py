@@ -8,8 +8,9 @@ Built before the studio so its delivery hook can be registered first, then hande
 
 Two ways to hold tokens: one workspace with ``SLACK_BOT_TOKEN``, or many with ``SLACK_CLIENT_ID`` and
 ``SLACK_CLIENT_SECRET``, where Bolt's OAuth flow (``/slack/install``, ``/slack/oauth_redirect``) stores
-each installation in the journal database and uninstalls remove it. Listeners ack first and work
-after (Bolt answers Slack the moment ``ack()`` is called); nothing here reaches into Bolt's transports.
+each installation in the journal's database (the shared PostgreSQL when scaled out) and uninstalls
+remove it. Listeners ack first and work after (Bolt answers Slack the moment ``ack()`` is called);
+nothing here reaches into Bolt's transports.
 """
 
 from __future__ import annotations
@@ -92,7 +93,8 @@ class SlackAdapter:
             if settings.slack_signing_secret is None:
                 raise ValueError("Installing into many workspaces needs SLACK_SIGNING_SECRET too")
             secret = settings.slack_client_secret.get_secret_value()
-            self.stores = SlackStores(settings.journal_path, settings.slack_client_id, secret)
+            self.stores = SlackStores(settings.database_url_value, settings.journal_path, settings.slack_client_id,
+                                      secret)
             rotator = AsyncTokenRotator(client_id=settings.slack_client_id, client_secret=secret, client=self.api)
             self.workspaces = Workspaces(InstalledTokens(self.stores.installations, rotator), self.base_url)
         elif settings.slack_bot_token is not None:

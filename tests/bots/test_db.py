@@ -5,9 +5,14 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import psycopg
+from slack_sdk.oauth.installation_store.models.installation import Installation
+
+from adapters.slack.installs import SlackStores
 from core.requests import EditRequest, ImagineRequest, Origin, Requester, SpeakRequest
 from core.studio import open_studio
 from tests.fakes.media import png
+from tests.fakes.slack.oauth import CLIENT_ID, CLIENT_SECRET
 from tests.processes import STUDIOBOT, clean_env
 from tests.settings import offline_settings
 
@@ -65,3 +70,38 @@ def test_migrate_needs_a_postgresql_url(tmp_path: Path) -> None:
                      env=clean_env(STUDIOBOT_DATA_DIR=str(tmp_path)), cwd=tmp_path)
     assert done.returncode == 1
     assert done.stderr.strip() == "error: set STUDIOBOT_DATABASE_URL to the PostgreSQL database to copy into"
+
+
+async def test_migrate_from_sqlite_keeps_the_slack_workspaces_installed(tmp_path: Path, postgres_url: str) -> None:
+    old = tmp_path / "old"
+    journal = old / "journal.sqlite3"
+    before = SlackStores(None, journal, CLIENT_ID, CLIENT_SECRET)
+    try:
+        await before.installations.async_save(Installation(
+            team_id="T0SECOND", user_id="UINSTALLER", bot_token="xoxb-T0SECOND-1", bot_id="B1",
+            bot_user_id="UBOT2", bot_scopes="commands,chat:write"))
+    finally:
+        await before.close()
+    env = clean_env(STUDIOBOT_DATA_DIR=str(old), STUDIOBOT_DATABASE_URL=postgres_url)
+
+    moved = studiobot("db", "migrate-from-sqlite", str(journal), env=env, cwd=tmp_path)
+    assert moved.returncode == 0, moved.stderr
+    assert "1 slack_installations, 1 slack_bots" in moved.stdout
+    assert "xoxb-T0SECOND-1" not in moved.stdout + moved.stderr
+
+    after = SlackStores(postgres_url, journal, CLIENT_ID, CLIENT_SECRET)
+    try:
+        bot = await after.installations.async_find_bot(enterprise_id=None, team_id="T0SECOND")
+        installation = await after.installations.async_find_installation(enterprise_id=None, team_id="T0SECOND")
+    finally:
+        await after.close()
+    assert bot is not None and bot.bot_token == "xoxb-T0SECOND-1"
+    assert installation is not None and installation.user_id == "UINSTALLER"
+
+
+def test_db_upgrade_creates_the_slack_installation_tables(tmp_path: Path, postgres_url: str) -> None:
+    env = clean_env(STUDIOBOT_DATA_DIR=str(tmp_path), STUDIOBOT_DATABASE_URL=postgres_url)
+    assert studiobot("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
+    with psycopg.connect(postgres_url) as conn:
+        found = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE tablename LIKE 'slack_%'")}
+    assert found == {"slack_installations", "slack_bots", "slack_oauth_states"}

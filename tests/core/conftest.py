@@ -29,16 +29,6 @@ def gemini_settings(data_dir: Path, emulator: Emulator, **overrides: object) -> 
     return make_settings(data_dir, **(values | overrides))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def each_store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run a test once on the embedded SQLite journal and once on PostgreSQL (STUDIOBOT_DATABASE_URL)."""
-    if request.param == "postgresql":
-        monkeypatch.setenv("STUDIOBOT_DATABASE_URL", request.getfixturevalue("postgres_url"))
-    else:
-        monkeypatch.delenv("STUDIOBOT_DATABASE_URL", raising=False)
-    return str(request.param)
-
-
 @pytest.fixture
 def hook() -> RecordingHook:
     return RecordingHook()

@@ -34,6 +34,7 @@ from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, BOT_USER, SIGNING_SECRET, TE
 from tests.settings import offline_settings
 
 CHANNEL = "C0GENERAL"
+_IDS = itertools.count(1)  # trigger ids, event ids, response_urls
 ALICE = "UALICE"
 BOB = "UBOB"
 
@@ -54,7 +55,7 @@ class Rig:
     adapter: SlackAdapter
     studio: Studio
     sender: SlackSender
-    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _ids: itertools.count[int] = field(default_factory=lambda: _IDS)  # unique across rigs sharing one fake
 
     def _next(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):04d}"
@@ -199,9 +200,13 @@ class HeldProvider(OfflineProvider):
 
 
 @asynccontextmanager
-async def running(tmp_path: Path, *, provider: Provider | None = None, **overrides: Any) -> AsyncIterator[Rig]:
-    fake = FakeSlack()
-    await fake.start()
+async def running(tmp_path: Path, *, provider: Provider | None = None, fake: FakeSlack | None = None,
+                  **overrides: Any) -> AsyncIterator[Rig]:
+    """One front end on its own fake Slack, or on ``fake`` shared with others (whoever started it stops it)."""
+    own = fake is None
+    fake = fake or FakeSlack()
+    if own:
+        await fake.start()
     try:
         settings = make_settings(tmp_path, fake, **overrides)
         adapter = build(settings)
@@ -213,8 +218,11 @@ async def running(tmp_path: Path, *, provider: Provider | None = None, **overrid
                     yield Rig(fake, adapter, studio, SlackSender(http, events))
             finally:
                 await adapter.stop()
+        if adapter.stores is not None:  # deliveries finishing as the studio stopped may have looked up a token
+            await adapter.stores.close()
     finally:
-        await fake.stop()
+        if own:
+            await fake.stop()
 
 
 @pytest.fixture

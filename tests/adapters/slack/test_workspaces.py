@@ -10,13 +10,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from pydantic import SecretStr
 
 from adapters.slack.app import BOT_SCOPES, INSTALL_PATH, REDIRECT_PATH
 from tests.adapters.slack.conftest import Rig, running
 from tests.fakes.slack import APP_TOKEN
 from tests.fakes.slack.oauth import CLIENT_ID, CLIENT_SECRET
+from tests.waiting import until
 
+pytestmark = pytest.mark.usefixtures("each_store")  # the embedded file, and PostgreSQL shared by front ends
 SECOND = "T0SECOND"
 OAUTH = {"slack_bot_token": None, "slack_client_id": CLIENT_ID, "slack_client_secret": SecretStr(CLIENT_SECRET)}
 
@@ -28,8 +31,9 @@ async def many_workspaces(tmp_path: Path, **overrides: Any) -> AsyncIterator[Rig
         yield rig
 
 
-async def install(slack: Rig, team: str = SECOND) -> tuple[int, str]:
-    """A member opens the install link, approves in Slack, and Slack redirects back with a code."""
+async def install(slack: Rig, team: str = SECOND, *, back_to: Rig | None = None) -> tuple[int, str]:
+    """A member opens the install link, approves in Slack, and Slack redirects back with a code (behind a
+    load balancer, possibly to ``back_to``, another front end)."""
     base = slack.adapter.http_base
     async with slack.sender.http.get(f"{base}{INSTALL_PATH}") as res:
         assert res.status == 200
@@ -41,6 +45,7 @@ async def install(slack: Rig, team: str = SECOND) -> tuple[int, str]:
     assert query["client_id"] == [CLIENT_ID]
     assert set(query["scope"][0].split(",")) == set(BOT_SCOPES)
     code = slack.fake.grant(team)
+    base = (back_to or slack).adapter.http_base
     async with slack.sender.http.get(f"{base}{REDIRECT_PATH}", params={"code": code, "state": query["state"][0]},
                                      headers={"Cookie": cookie}) as res:
         return res.status, await res.text()
@@ -75,7 +80,10 @@ async def test_install_then_commands_from_that_team_use_its_token_and_uninstall_
             {"type": "app_uninstalled", "event_ts": "1700000100.000001"}, team=SECOND))
         assert status == 200
         slack.fake.revoke(SECOND)
-        assert await stores.installations.async_find_bot(enterprise_id=None, team_id=SECOND) is None
+
+        async def forgotten() -> bool:  # events are acked before their listener runs
+            return await stores.installations.async_find_bot(enterprise_id=None, team_id=SECOND) is None
+        await until(forgotten, "the uninstall removed the bot token")
         assert await stores.installations.async_find_installation(enterprise_id=None, team_id=SECOND) is None
         await slack.slash("/imagine", "after uninstall", team=SECOND)
         [told] = await slack.fake.wait_for(lambda: slack.fake.responses)
