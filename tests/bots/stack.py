@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import signal
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,35 +22,10 @@ from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.state import Interaction
 from tests.fakes.media import png
 from tests.fakes.slack import BOT_TOKEN, BOT_USER, SIGNING_SECRET, TEAM, FakeSlack, SlackSender
-from tests.processes import STUDIOBOT, clean_env, free_port, read_until
+from tests.processes import Proc, clean_env, free_port, launch
 
 CHANNEL = "C0GENERAL"
 PROGRESS = ("⏳", "🎨 Drawing", "🗣️ Recording", "🖌️ Editing")
-
-
-@dataclass
-class Proc:
-    """One ``studiobot run``; everything it logs is kept, for the secrets scan."""
-
-    proc: asyncio.subprocess.Process
-    log: list[str] = field(default_factory=list)
-    reader: asyncio.Task[None] | None = None
-
-    async def _drain(self) -> None:
-        assert self.proc.stderr is not None
-        while line := await self.proc.stderr.readline():
-            self.log.append(line.decode(errors="replace"))
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-
-    async def stop(self, timeout: float = 40) -> int:
-        if self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(self.proc.wait(), timeout)
-        if self.reader is not None:
-            await self.reader
-        return code
 
 
 @dataclass
@@ -98,13 +72,19 @@ class Stack:
         env = self.env(**extra)
         if not slack:
             env.pop("SLACK_BOT_TOKEN")
-        proc = await asyncio.create_subprocess_exec(*STUDIOBOT, "run", env=env, stdout=asyncio.subprocess.DEVNULL,
-                                                    stderr=asyncio.subprocess.PIPE)
-        started = Proc(proc)
-        self.procs.append(started)
         needles = ["logged in as Studiobot"] + ([f":{self.port}/slack/events"] if slack else [])
-        started.log.append(await read_until(proc.stderr, *needles, timeout=60))
-        started.reader = asyncio.create_task(started._drain())
+        return await self._launch("run", env=env, ready=needles)
+
+    async def start_worker(self, data: Path, database: str, *, slack: bool = False) -> Proc:
+        """A ``studiobot worker`` with its own data dir (as on another machine), delivering to the fakes."""
+        env = self.env(STUDIOBOT_DATA_DIR=str(data), STUDIOBOT_DATABASE_URL=database)
+        if not slack:
+            env.pop("SLACK_BOT_TOKEN")
+        return await self._launch("worker", env=env, ready=["delivers to"])
+
+    async def _launch(self, *args: str, env: dict[str, str], ready: list[str]) -> Proc:
+        started = await launch(*args, env=env, ready=ready)
+        self.procs.append(started)
         return started
 
     # -- commands, as users send them -----------------------------------------------------------------------

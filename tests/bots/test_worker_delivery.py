@@ -5,7 +5,6 @@ sees one result per command and nothing left over."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -14,25 +13,11 @@ import pytest
 
 from emulator.app import Emulator
 from emulator.faults import Fault
-from tests.bots.stack import Proc, Stack
+from tests.bots.stack import Stack
 from tests.fakes.discord.server import EPHEMERAL
 from tests.fakes.discord.state import Interaction
 from tests.fakes.media import image_size
-from tests.processes import STUDIOBOT, read_until
 from tests.waiting import until
-
-
-async def start_worker(stack: Stack, data: Path, database: str, *, slack: bool = False) -> Proc:
-    env = stack.env(STUDIOBOT_DATA_DIR=str(data), STUDIOBOT_DATABASE_URL=database)
-    if not slack:
-        env.pop("SLACK_BOT_TOKEN")
-    proc = await asyncio.create_subprocess_exec(*STUDIOBOT, "worker", env=env, stdout=asyncio.subprocess.DEVNULL,
-                                                stderr=asyncio.subprocess.PIPE)
-    worker = Proc(proc)
-    stack.procs.append(worker)
-    worker.log.append(await read_until(proc.stderr, "delivers to", timeout=60))
-    worker.reader = asyncio.create_task(worker._drain())
-    return worker
 
 
 async def journal(database: str) -> list[tuple[Any, ...]]:
@@ -48,7 +33,7 @@ async def test_a_worker_posts_each_result_once_and_the_front_end_removes_the_thi
         if not worker_may_delete:  # the bot's own delete is refused: only the interaction token can remove it
             stack.discord.faults.arm("status", "DELETE", r"/channels/\d+/messages/\d+$", status=403, times=100)
         front = await stack.start(slack=False, STUDIOBOT_DATABASE_URL=postgres_url)
-        await start_worker(stack, tmp_path / "worker", postgres_url)
+        await stack.start_worker(tmp_path / "worker", postgres_url)
         asked: list[Interaction] = [await stack.discord.slash("imagine", prompt="a harbour", aspect="16:9"),
                                     await stack.discord.slash("speak", text="good morning")]
         for it in asked:
@@ -83,7 +68,7 @@ async def test_a_worker_posts_slack_results_once_and_the_front_ends_status_goes(
         tmp_path: Path, emulator: Emulator, postgres_url: str) -> None:
     async with Stack(tmp_path / "front", emulator) as stack:
         front = await stack.start(STUDIOBOT_DATABASE_URL=postgres_url)
-        worker = await start_worker(stack, tmp_path / "worker", postgres_url, slack=True)
+        worker = await stack.start_worker(tmp_path / "worker", postgres_url, slack=True)
         await stack.slack_slash("/imagine", "a harbour --aspect 16:9")
         await stack.slack_slash("/speak", "good morning")
 
@@ -112,7 +97,7 @@ async def test_a_failure_in_a_worker_reaches_only_the_member_who_asked(
     emulator.script(Fault.blocked("PROHIBITED_CONTENT"))
     async with Stack(tmp_path / "front", emulator) as stack:
         front = await stack.start(slack=False, STUDIOBOT_DATABASE_URL=postgres_url)
-        await start_worker(stack, tmp_path / "worker", postgres_url)
+        await stack.start_worker(tmp_path / "worker", postgres_url)
         it = await stack.discord.slash("imagine", prompt="something the model refuses")
         text = await stack.discord.ephemeral(it)
         assert "declined" in text and "prohibited content" in text
@@ -136,7 +121,7 @@ async def test_a_front_end_killed_while_its_jobs_run_in_a_worker_loses_nothing(
     emulator.script(*[Fault.latency(2)] * 2)
     async with Stack(tmp_path / "front", emulator) as stack:
         first = await stack.start(slack=False, STUDIOBOT_DATABASE_URL=postgres_url)
-        await start_worker(stack, tmp_path / "worker", postgres_url)
+        await stack.start_worker(tmp_path / "worker", postgres_url)
         asked = [await stack.discord.slash("imagine", prompt="a harbour"),
                  await stack.discord.slash("speak", text="good morning")]
         for it in asked:

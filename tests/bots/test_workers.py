@@ -22,9 +22,8 @@ from core.results import ImageResult
 from core.studio import Studio, open_studio
 from emulator.app import Emulator
 from emulator.faults import Fault
-from tests.bots.stack import Proc
 from tests.fakes.replies import RecordingReply
-from tests.processes import STUDIOBOT, clean_env, read_until
+from tests.processes import STUDIOBOT, Proc, clean_env, launch
 from tests.settings import offline_settings
 from tests.waiting import until, until_true
 
@@ -44,12 +43,7 @@ async def front_end(tmp_path: Path, url: str) -> AsyncIterator[Studio]:
 async def start_worker(tmp_path: Path, url: str, name: str, *args: str, **env: str) -> Proc:
     values = {"STUDIOBOT_DATA_DIR": str(tmp_path / name), "STUDIOBOT_DATABASE_URL": url,
               "STUDIOBOT_LEASE_S": str(LEASE_S), "STUDIOBOT_SHUTDOWN_GRACE_S": "2"} | env
-    proc = await asyncio.create_subprocess_exec(*STUDIOBOT, "worker", *args, env=clean_env(**values),
-                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
-    started = Proc(proc)
-    started.log.append(await read_until(proc.stderr, "Worker:", timeout=60))
-    started.reader = asyncio.create_task(started._drain())
-    return started
+    return await launch("worker", *args, env=clean_env(**values), ready=["Worker:"])
 
 
 def gemini(emulator: Emulator) -> dict[str, str]:
