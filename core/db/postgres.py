@@ -129,7 +129,9 @@ class PostgresDatabase:
                            " ON CONFLICT (name) DO UPDATE SET version = excluded.version", (name, version))
 
     async def _ensure_versions(self) -> None:
-        await self.execute("CREATE TABLE IF NOT EXISTS schema_versions (name TEXT PRIMARY KEY, version INTEGER)")
+        # Under the schema lock: CREATE … IF NOT EXISTS from processes starting at once can still collide.
+        if not await self.has_table("schema_versions"):
+            await self.script("CREATE TABLE IF NOT EXISTS schema_versions (name TEXT PRIMARY KEY, version INTEGER)")
 
     async def has_table(self, table: str) -> bool:
         row = await self.fetch_one("SELECT to_regclass(?) IS NOT NULL AS found", (table,))
