@@ -32,6 +32,7 @@ from core.db import Database, open_database
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+POOL = 2  # one short lookup per Slack request or API call: the studio's own pool carries the real load
 # The layout the embedded file has always had (old rows read as they are); only the bytes type differs.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS slack_installations (
@@ -81,7 +82,7 @@ class SlackStores:
     async def db(self) -> Database:
         async with self._opening:
             if self._db is None:
-                db = open_database(*self._where)
+                db = open_database(*self._where, max_connections=POOL)
                 await db.open()
                 try:
                     await upgrade(db)

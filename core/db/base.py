@@ -58,12 +58,13 @@ def is_postgres(url: str | None) -> TypeGuard[str]:
     return bool(url and url.startswith(("postgresql://", "postgres://")))
 
 
-def open_database(url: str | None, sqlite_path: Path) -> Database:
-    """PostgreSQL for a ``postgresql://`` URL, else the embedded SQLite file (not yet opened)."""
+def open_database(url: str | None, sqlite_path: Path, *, max_connections: int = 10) -> Database:
+    """PostgreSQL for a ``postgresql://`` URL (a pool of up to ``max_connections``), else the embedded SQLite
+    file (not yet opened)."""
     if is_postgres(url):
         from core.db.postgres import PostgresDatabase
 
-        return PostgresDatabase(url)
+        return PostgresDatabase(url, max_size=max_connections)
     from core.db.sqlite import SqliteDatabase
 
     return SqliteDatabase(sqlite_path)

@@ -15,11 +15,11 @@ import psycopg
 import pytest
 
 from emulator.app import Emulator
-from tests.bots.stack import CHANNEL, Proc, Stack
+from tests.bots.stack import CHANNEL, Stack
 from tests.fakes.media import png
 from tests.fakes.slack import BOT_USER, TEAM, SlackSender
 from tests.fakes.slack.oauth import CLIENT_ID, CLIENT_SECRET
-from tests.processes import STUDIOBOT, free_port, read_until
+from tests.processes import free_port, launch
 from tests.waiting import until
 
 OAUTH = {"SLACK_CLIENT_ID": CLIENT_ID, "SLACK_CLIENT_SECRET": CLIENT_SECRET}
@@ -35,14 +35,8 @@ def slack_env(stack: Stack, name: str, database: str, *, oauth: bool, **extra: s
     return env
 
 
-async def launch(stack: Stack, command: str, env: dict[str, str], ready: str) -> Proc:
-    proc = await asyncio.create_subprocess_exec(*STUDIOBOT, command, env=env, stdout=asyncio.subprocess.DEVNULL,
-                                                stderr=asyncio.subprocess.PIPE)
-    started = Proc(proc)
-    stack.procs.append(started)
-    started.log.append(await read_until(proc.stderr, ready, timeout=60))
-    started.reader = asyncio.create_task(started._drain())
-    return started
+async def start(stack: Stack, command: str, env: dict[str, str], ready: str) -> None:
+    stack.procs.append(await launch(command, env=env, ready=[ready]))
 
 
 async def front_ends(stack: Stack, database: str, *, oauth: bool = False, worker: bool = False,
@@ -51,11 +45,13 @@ async def front_ends(stack: Stack, database: str, *, oauth: bool = False, worker
     ports = [free_port(), free_port()]
     envs = [slack_env(stack, f"front{n}", database, oauth=oauth, STUDIOBOT_SLACK_PORT=str(port), **(extra or {}))
             for n, port in enumerate(ports)]
-    starting = [launch(stack, "run", env, f":{port}/slack/events") for env, port in zip(envs, ports, strict=True)]
+    starting = [start(stack, "run", env, f":{port}/slack/events") for env, port in zip(envs, ports, strict=True)]
     if worker:
-        starting.append(launch(stack, "worker", slack_env(stack, "worker", database, oauth=oauth, **(extra or {})),
+        starting.append(start(stack, "worker", slack_env(stack, "worker", database, oauth=oauth, **(extra or {})),
                                "delivers to"))
-    await asyncio.gather(*starting)
+    failed = [e for e in await asyncio.gather(*starting, return_exceptions=True) if e is not None]
+    if failed:  # the others are in stack.procs by now, so the stack stops them
+        raise failed[0]
     assert stack.http is not None
     return [SlackSender(stack.http, f"http://127.0.0.1:{port}/slack/events") for port in ports]
 
