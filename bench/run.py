@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bench import local, scenarios
+from bench import local, scenarios, workers
 from bench.load import KINDS
 from bench.world import World
 
@@ -35,12 +35,16 @@ class Size:
     throughput_jobs: int
     first_audio_s: float  # length of the streamed clip
     wait_s: float
+    workers_jobs: int  # commands per step of the 1 / 2 / 4 worker processes (and their baseline)
+    workers_latency_s: float  # emulated latency for them: the provider's wait is what workers spread
 
 
 FULL = Size(levels=(50, 200, 500), overhead_at=200, calls_jobs=300, queued=1000, lag_jobs=50, clip_s=60.0,
-            encode_rounds=3, throughput_jobs=200, first_audio_s=30.0, wait_s=300.0)
+            encode_rounds=3, throughput_jobs=200, first_audio_s=30.0, wait_s=300.0, workers_jobs=200,
+            workers_latency_s=1.0)
 QUICK = Size(levels=(20,), overhead_at=20, calls_jobs=20, queued=200, lag_jobs=10, clip_s=60.0,
-             encode_rounds=1, throughput_jobs=20, first_audio_s=10.0, wait_s=60.0)
+             encode_rounds=1, throughput_jobs=20, first_audio_s=10.0, wait_s=60.0, workers_jobs=24,
+             workers_latency_s=0.25)
 
 
 def pct(values: list[float], q: int) -> float:
@@ -115,6 +119,10 @@ async def measure(size: Size, progress: Callable[[str], None]) -> dict[str, Any]
             f"{size.calls_jobs} jobs behind 2 workers, then throughput",
             lambda: scenarios.default_pools(world, size.calls_jobs, size.throughput_jobs, wait_s=size.wait_s),
             progress)
+        scaled = await _timed(
+            f"{size.workers_jobs} jobs with 1, 2 and 4 worker processes on PostgreSQL, and in one process",
+            lambda: workers.throughput_by_workers(world, size.workers_jobs, size.workers_latency_s,
+                                                   wait_s=size.wait_s), progress)
         mem = await _timed(f"{size.queued} jobs queued",
                            lambda: scenarios.memory(world, size.queued, wait_s=size.wait_s), progress)
     finally:
@@ -149,7 +157,7 @@ async def measure(size: Size, progress: Callable[[str], None]) -> dict[str, Any]
         "encode_realtime_factor": ours, "baseline_encode_realtime_factor": plain, "encode_clip_s": size.clip_s,
         "throughput_jobs_s": flow.jobs_s, "baseline_throughput_jobs_s": flow.provider_jobs_s,
         "throughput_jobs": flow.jobs, "throughput_delivered": flow.delivered,
-        "throughput_by_workers": None,  # n/a: workers run in one process until `studiobot worker` exists
+        **workers.figures(scaled),
         "time_to_first_audio_s": first_audio.get("first_audio_s"),
         "first_audio": first_audio,  # empty until speech streams (bench/first_audio.py)
         "bursts": _bursts(runs),

@@ -179,7 +179,11 @@ class BotProcess:
         self.proc = await asyncio.create_subprocess_exec(*self.argv, env=env, cwd=ROOT,
                                                          stdout=asyncio.subprocess.DEVNULL,
                                                          stderr=asyncio.subprocess.PIPE)
-        await read_until(self.proc.stderr, *self.ready, timeout=60)
+        try:
+            await read_until(self.proc.stderr, *self.ready, timeout=60)
+        except BaseException:  # never ready: no process or temp dir is left behind for the caller to miss
+            await self.__aexit__()
+            raise
         self._drain = asyncio.create_task(self._discard(self.proc.stderr))
         return self
 

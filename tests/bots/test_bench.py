@@ -7,6 +7,7 @@ import io
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -43,10 +44,56 @@ async def test_a_quick_bench_reports_every_figure_beside_its_baseline() -> None:
     for key in REQUIRED:
         assert key in figures
         assert isinstance(figures[key], int | float) or figures["problems"], (key, figures[key])
-    assert figures["throughput_by_workers"] is None or len(figures["throughput_by_workers"]) == 3
+    _assert_worker_throughput(figures)
 
     console = Console(width=200, record=True, file=io.StringIO())
     console.print(report.table(figures))
     shown = console.export_text()
     assert "baseline" in shown and "ratio" in shown
     assert "overhead ratio imagine" in shown and "REST calls per job" in shown
+    assert "4 worker processes" in shown
+
+
+def _assert_worker_throughput(figures: dict[str, Any]) -> None:
+    """Jobs/s with 1, 2 and 4 ``studiobot worker`` processes on PostgreSQL, beside the single process.
+
+    Each count's jobs/s can be no more than its slots allow (workers x concurrency / latency): a figure
+    above that would count something other than delivered results. Under CI PostgreSQL is installed, so
+    the figures must be there; elsewhere a missing server is allowed only if ``problems`` says so.
+    """
+    by, ratio = figures["throughput_by_workers"], figures["throughput_by_workers_ratio"]
+    assert set(by) == set(ratio) == {"1", "2", "4"}
+    if os.environ.get("CI") != "true" and any(v is None for v in by.values()):
+        assert any("worker processes not measured" in p for p in figures["problems"]), figures["problems"]
+        return
+    latency, each = figures["throughput_by_workers_latency_s"], figures["throughput_by_workers_concurrency"]
+    for count, jobs_s in by.items():
+        assert isinstance(jobs_s, float) and 0 < jobs_s <= int(count) * each / latency, (count, jobs_s)
+        assert figures["throughput_by_workers_delivered"][count] == figures["throughput_by_workers_jobs"]
+    assert ratio["1"] == 1.0 and ratio["2"] == by["2"] / by["1"] and ratio["4"] == by["4"] / by["1"]
+    base = figures["baseline_throughput_by_workers_jobs_s"]
+    assert isinstance(base, float) and 0 < base <= each / latency  # the single process, same slots as 1 worker
+
+
+async def test_without_postgresql_the_worker_figures_are_a_problem_not_a_crash(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench import workers
+    from bench.world import World
+
+    def absent() -> object:
+        raise FileNotFoundError("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+
+    monkeypatch.setattr(workers, "running_cluster", absent)
+    world = World()
+    await world.start()
+    try:
+        run = workers.WorkersRun(jobs=4, latency_s=0.1)
+        await workers.worker_processes(world, run, wait_s=5)
+    finally:
+        await world.stop()
+    assert world.problems == ["throughput with 1, 2 and 4 worker processes not measured: FileNotFoundError: "
+                              "PostgreSQL server binaries (initdb, pg_ctl) are not installed"]
+    shown = workers.figures(run)
+    assert shown["throughput_by_workers"] == {"1": None, "2": None, "4": None}
+    assert [r.value for r in report._worker_rows(shown | {"baseline_throughput_by_workers_jobs_s": 5.0})] == \
+        [None, None, None]
