@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psycopg
 
+from bench.load import DRAWN, SPOKEN
 from bench.world import BotProcess, World, until
 from tests.postgres import Cluster, running_cluster
 
@@ -40,6 +43,13 @@ class Step:
     jobs: int
     delivered: int
     seconds: float
+    cpu_s: dict[str, float] = field(default_factory=dict)  # CPU seconds each part of the system spent on it
+    load: float = 0.0  # the box's 1-minute load average at the end: other work on it shows up here
+
+    @property
+    def cores_busy(self) -> float:
+        """CPU seconds of every part together per second of the burst: 2.0 is this whole 2-core box."""
+        return sum(self.cpu_s.values()) / self.seconds if self.seconds > 0 else 0.0
 
     @property
     def jobs_s(self) -> float | None:
@@ -52,6 +62,41 @@ class WorkersRun:
     latency_s: float
     baseline: Step | None = None
     by_workers: dict[int, Step] = field(default_factory=dict)
+
+
+Meters = dict[str, Callable[[], float]]  # part of the system -> its CPU seconds so far
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds of a process and its reaped children (a bot's ffmpeg encodes; PostgreSQL's ended backends)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
+
+
+def bot_cpu_s(*bots: BotProcess) -> float:
+    return sum(process_cpu_s(b.proc.pid) for b in bots if b.proc is not None)
+
+
+def bench_cpu_s() -> float:
+    """This process: the fake Discord, the fake Slack and the emulator, which in production run elsewhere."""
+    times = os.times()
+    return times.user + times.system
+
+
+def postgresql_cpu_s(port: int) -> float:
+    """The cluster listening on ``port``: its postmaster (with ended backends) and every live child."""
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                stats[int(entry.name)] = ((entry / "cmdline").read_bytes().split(b"\0"),
+                                          (entry / "stat").read_text().rpartition(")")[2].split())
+    master = next((pid for pid, (argv, _) in stats.items()
+                   if argv[0].endswith(b"/postgres") and str(port).encode() in argv), None)
+    if master is None:
+        return 0.0
+    pids = [master, *(pid for pid, (_, stat) in stats.items() if int(stat[1]) == master)]
+    return sum(sum(int(x) for x in stats[pid][1][11:15]) for pid in pids) / os.sysconf("SC_CLK_TCK")
 
 
 def _results(world: World, since: int) -> dict[str, float]:
@@ -68,21 +113,23 @@ def _results(world: World, since: int) -> dict[str, float]:
     return found
 
 
-async def _burst(world: World, n: int, *, wait_s: float) -> Step:
+async def _burst(world: World, n: int, meters: Meters, *, wait_s: float) -> Step:
     """``n`` slash commands back to back, cycling through KINDS; wait for ``n`` results.
 
     The fakes keep what earlier bursts left (a front end still tidies their "thinking…"): calls are
     counted from this burst's first.
     """
+    before = {name: meter() for name, meter in meters.items()}
     since, start = len(world.discord.state.calls), time.monotonic()
     for i in range(n):
-        if KINDS[i % len(KINDS)] == "speak":
-            await world.discord.slash("speak", text=f"Benchmark line {i}, spoken clearly.")
+        if KINDS[i % len(KINDS)] == "speak":  # the same words each time: the emulator renders each answer once
+            await world.discord.slash("speak", text=SPOKEN)
         else:
-            await world.discord.slash("imagine", prompt=f"benchmark card {i}")
+            await world.discord.slash("imagine", prompt=DRAWN)
     await until(lambda: len(_results(world, since)) >= n, wait_s)
     ends = sorted(_results(world, since).values())
-    step = Step(n, len(ends), (ends[-1] - start) if ends else 0.0)
+    cpu = {name: round(meter() - before[name], 3) for name, meter in meters.items()}
+    step = Step(n, len(ends), (ends[-1] - start) if ends else 0.0, cpu, round(os.getloadavg()[0], 2))
     world.missing(f"Discord results, {n} for throughput with workers", step.delivered, n, wait_s)
     return step
 
@@ -127,9 +174,10 @@ async def throughput_by_workers(world: World, jobs: int, latency_s: float, *, wa
     try:
         with _noted(world, "throughput of the single process (the workers' baseline)"):
             async with BotProcess.studiobot(world, speech_workers=str(SPEECH_POOL), image_workers=str(IMAGE_POOL),
-                                            max_queue=str(jobs + 10)):
-                await _burst(world, CONCURRENCY, wait_s=wait_s)  # warm-up round
-                run.baseline = await _burst(world, jobs, wait_s=wait_s)
+                                            max_queue=str(jobs + 10)) as bot:
+                meters: Meters = {"single process": lambda: bot_cpu_s(bot), "bench": bench_cpu_s}
+                await _burst(world, CONCURRENCY, meters, wait_s=wait_s)  # warm-up round
+                run.baseline = await _burst(world, jobs, meters, wait_s=wait_s)
         await worker_processes(world, run, wait_s=wait_s)
     finally:
         world.latency_s = 0.0
@@ -142,15 +190,20 @@ async def worker_processes(world: World, run: WorkersRun, *, wait_s: float) -> N
     with _noted(world, "throughput with 1, 2 and 4 worker processes"):
         async with _cluster() as cluster, contextlib.AsyncExitStack() as stack:
             url = await _database(cluster)
-            await stack.enter_async_context(BotProcess.studiobot(world, database_url=url,
-                                                                 max_queue=str(run.jobs + 10)))
-            running = 0
+            front = await stack.enter_async_context(BotProcess.studiobot(world, database_url=url,
+                                                                         max_queue=str(run.jobs + 10)))
+            workers: list[BotProcess] = []
+            meters: Meters = {"front end": lambda: bot_cpu_s(front), "workers": lambda: bot_cpu_s(*workers),
+                              "postgresql": lambda: postgresql_cpu_s(cluster.port), "bench": bench_cpu_s}
             for count in WORKER_COUNTS:
-                await asyncio.gather(*(stack.enter_async_context(_worker(world, url))
-                                       for _ in range(count - running)))
-                running = count
-                await _burst(world, count * CONCURRENCY, wait_s=wait_s)  # warm-up round for the new ones
-                run.by_workers[count] = await _burst(world, run.jobs, wait_s=wait_s)
+                workers += await asyncio.gather(*(stack.enter_async_context(_worker(world, url))
+                                                  for _ in range(count - len(workers))))
+                await _burst(world, count * CONCURRENCY, meters, wait_s=wait_s)  # warm-up round for the new ones
+                run.by_workers[count] = await _burst(world, run.jobs, meters, wait_s=wait_s)
+
+
+def _per_job_ms(step: Step) -> dict[str, float]:
+    return {part: round(cpu * 1e3 / max(1, step.delivered), 1) for part, cpu in step.cpu_s.items()}
 
 
 def figures(run: WorkersRun | None) -> dict[str, object]:
@@ -168,4 +221,13 @@ def figures(run: WorkersRun | None) -> dict[str, object]:
         "throughput_by_workers_jobs": run.jobs if run else None,
         "throughput_by_workers_latency_s": run.latency_s if run else None,
         "throughput_by_workers_concurrency": CONCURRENCY,
+        # Where the CPU went (seconds per delivered job, per part), and how much of the box was busy:
+        "throughput_by_workers_cpu_ms_per_job": {str(n): _per_job_ms(s) for n, s in run.by_workers.items()}
+        if run else {},
+        "baseline_throughput_by_workers_cpu_ms_per_job": _per_job_ms(run.baseline) if run and run.baseline else {},
+        "throughput_by_workers_cores_busy": {str(n): round(s.cores_busy, 2) for n, s in run.by_workers.items()}
+        if run else {},
+        "baseline_throughput_by_workers_cores_busy": round(run.baseline.cores_busy, 2)
+        if run and run.baseline else None,
+        "throughput_by_workers_load_average": {str(n): s.load for n, s in run.by_workers.items()} if run else {},
     }
