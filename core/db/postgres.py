@@ -112,10 +112,15 @@ class PostgresDatabase:
         async with self.pool.connection() as conn:
             return await PgExecutor(conn).fetch_one(sql, params)
 
-    async def script(self, sql: str) -> None:
+    async def script(self, sql: str, *, unless_table: str | None = None) -> None:
         async with self.pool.connection() as conn, conn.transaction():
             # Schema changes from several processes starting at once queue up behind one lock.
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (EXCLUSIVE_LOCK,))
+            # pg_tables, not to_regclass: the backend's catalog cache may still hold "absent" from before the lock.
+            if unless_table is not None and await PgExecutor(conn).fetch_one(
+                    "SELECT 1 AS found FROM pg_tables WHERE schemaname = current_schema() AND tablename = ?",
+                    (unless_table,)):
+                return  # another process applied it while this one waited for the lock
             await conn.execute(sql)  # no parameters: several statements in one go
 
     async def schema_version(self, name: str) -> int:
@@ -131,7 +136,8 @@ class PostgresDatabase:
     async def _ensure_versions(self) -> None:
         # Under the schema lock: CREATE … IF NOT EXISTS from processes starting at once can still collide.
         if not await self.has_table("schema_versions"):
-            await self.script("CREATE TABLE IF NOT EXISTS schema_versions (name TEXT PRIMARY KEY, version INTEGER)")
+            await self.script("CREATE TABLE schema_versions (name TEXT PRIMARY KEY, version INTEGER)",
+                              unless_table="schema_versions")
 
     async def has_table(self, table: str) -> bool:
         row = await self.fetch_one("SELECT to_regclass(?) IS NOT NULL AS found", (table,))

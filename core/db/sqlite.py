@@ -108,8 +108,11 @@ class SqliteDatabase:
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         return await _Tx(self._conn).fetch_one(sql, params)
 
-    async def script(self, sql: str) -> None:
+    async def script(self, sql: str, *, unless_table: str | None = None) -> None:
         async with self._lock:
+            if unless_table is not None and await _Tx(self._conn).fetch_one(
+                    "SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?", (unless_table,)):
+                return
             await self._conn.executescript(sql)
 
     async def schema_version(self, name: str) -> int:

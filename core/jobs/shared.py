@@ -69,7 +69,7 @@ class SharedQueue:
     async def upgrade(self, db: Database) -> None:
         """procrastinate's schema, once: applying it twice fails, so check first, under the schema lock."""
         if not await db.has_table("procrastinate_jobs"):
-            await db.script(self.app.schema_manager.get_schema())
+            await db.script(self.app.schema_manager.get_schema(), unless_table="procrastinate_jobs")
 
     # -- the JobQueue interface ------------------------------------------------------------------------------
 

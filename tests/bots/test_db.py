@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import psycopg
 from slack_sdk.oauth.installation_store.models.installation import Installation
 
 from adapters.slack.installs import SlackStores
+from bots.db_cli import upgrade_schema
 from core.requests import EditRequest, ImagineRequest, Origin, Requester, SpeakRequest
 from core.studio import open_studio
 from tests.fakes.media import png
@@ -105,3 +107,13 @@ def test_db_upgrade_creates_the_slack_installation_tables(tmp_path: Path, postgr
     with psycopg.connect(postgres_url) as conn:
         found = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE tablename LIKE 'slack_%'")}
     assert found == {"slack_installations", "slack_bots", "slack_oauth_states"}
+
+
+async def test_processes_starting_at_once_on_a_new_database_each_find_the_schema(
+        tmp_path: Path, postgres_url: str) -> None:
+    """Front ends and workers started together (compose up) race to create the schema: all of them succeed."""
+    dialects = await asyncio.gather(*(upgrade_schema(postgres_url, tmp_path / f"{n}.sqlite3") for n in range(4)))
+    assert dialects == ["postgresql"] * 4
+    with psycopg.connect(postgres_url) as conn:
+        tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+    assert {"jobs", "usage", "procrastinate_jobs", "slack_bots", "schema_versions"} <= tables
