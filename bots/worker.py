@@ -58,3 +58,5 @@ async def work_forever(settings: Settings, console: Console, *, concurrency: int
             await serve_jobs(runner, queues=kinds, concurrency=concurrency, grace_s=settings.shutdown_grace_s)
         except asyncio.CancelledError:
             console.print("stopped", highlight=False)
+        finally:
+            await studio.stop()  # posts under way finish while the adapters they post through are still open
