@@ -71,6 +71,10 @@ async def test_300_commands_with_transient_faults_all_end_once_within_5_calls_ea
         print(f"\n{n} commands drained in {drained:.1f} s; REST calls per job: max {max(counts)}, "
               f"mean {statistics.mean(counts):.2f}; all REST calls / job: {total / n:.2f}; "
               f"Gemini calls {len(emulator.calls)}")
-        assert max(counts) <= 5
+        # 4 calls with nothing going wrong (the defer, two progress edits, the result) and one more per fault
+        # the job met: at most 5 for a job hit once; a retry may meet a second fault on a loaded box.
+        faulted = [sum(it.token in path for path in errors.hit_paths + drops.hit_paths) for it in interactions]
+        assert all(calls <= 4 + hit for calls, hit in zip(counts, faulted, strict=True)), (counts, faulted)
+        assert max(c for c, hit in zip(counts, faulted, strict=True) if hit <= 1) <= 5
         assert (errors.hits, drops.hits) == (8, 7) and len(emulator.calls) > n  # the faults did happen
         assert await proc.stop() == 0

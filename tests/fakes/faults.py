@@ -35,6 +35,7 @@ class Fault:
     times: int = 1
     content: str = ""  # only requests whose content type contains this (``multipart``: uploads, not edits)
     hits: int = 0
+    hit_paths: list[str] = field(default_factory=list)  # which requests it hit, to tell whose calls they were
 
     def matches(self, request: web.Request) -> bool:
         return (self.times > 0 and self.method in (request.method, "*") and self.content in request.content_type
@@ -72,6 +73,7 @@ class Faults:
             return await handler(request)
         fault.times -= 1
         fault.hits += 1
+        fault.hit_paths.append(request.path)
         self.hit.set()
         if fault.kind == "status":
             await request.read()
