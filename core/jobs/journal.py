@@ -37,7 +37,7 @@ class Journal(Protocol):
     async def finish(self, job_id: str, state: JobState, *, result: ResultRef | None = None,
                      error_code: str | None = None, error: str | None = None) -> Job: ...
     async def unfinished(self) -> list[Job]: ...
-    async def requeue(self, job_id: str) -> None: ...
+    async def requeue(self, job_id: str, *, crashed: bool = True) -> None: ...
     async def undelivered(self, platforms: Collection[str]) -> list[Job]: ...
     async def claim_delivery(self, job_id: str) -> bool: ...
     async def mark_delivered(self, job_id: str, ref: str | None = None) -> None: ...
@@ -154,9 +154,12 @@ class SqlJournal:
     async def unfinished(self) -> list[Job]:
         return await self._select("SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY created_at")
 
-    async def requeue(self, job_id: str) -> None:
+    async def requeue(self, job_id: str, *, crashed: bool = True) -> None:
+        """Back in line; a run interrupted by a graceful stop (``crashed=False``) does not count as an attempt."""
         await self.db.execute(
-            "UPDATE jobs SET state = 'queued', updated_at = ? WHERE id = ? AND state = 'running'", (time.time(), job_id)
+            "UPDATE jobs SET state = 'queued', updated_at = ?,"
+            " attempts = CASE WHEN ? AND attempts > 0 THEN attempts - 1 ELSE attempts END"
+            " WHERE id = ? AND state = 'running'", (time.time(), not crashed, job_id)
         )
 
     async def undelivered(self, platforms: Collection[str]) -> list[Job]:

@@ -141,7 +141,7 @@ class SharedJobRunner(JobRunner):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             if not live.cancelled:  # the worker is stopping: back in line for the next worker
-                await asyncio.shield(self.journal.requeue(job.id))
+                await asyncio.shield(self.journal.requeue(job.id, crashed=False))
                 raise
         finally:
             live.task = None

@@ -137,6 +137,8 @@ async def test_a_worker_stopped_gracefully_puts_its_unfinished_job_back_in_line(
         staying = await start_worker(tmp_path, postgres_url, "staying", **gemini(emulator))
         await until_true(lambda: reply.posted, "the next worker finished it", timeout=60)
         assert [jid for jid, _ in reply.posted] == [job.id]
+        done = await studio.job(job.id)
+        assert done is not None and done.attempts == 1  # a graceful stop is no failed attempt
         assert await staying.stop() == 0
 
 
