@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from core.jobs.model import Job
+    from core.studio import Studio
 
 T = TypeVar("T")
 BOUND_S = 60.0
@@ -34,3 +38,13 @@ async def until_true(check: Callable[[], object], what: str, *, timeout: float =
         return bool(check())
 
     await until(holds, what, timeout=timeout)
+
+
+async def delivered(studio: Studio, job_id: str) -> Job:
+    """The job once it ended and its delivery is over (posted, or refused for good)."""
+
+    async def final() -> Job | None:
+        now = await studio.job(job_id)
+        return now if now is not None and now.state.terminal and now.delivery.final else None
+
+    return await until(final, f"job {job_id} delivered")

@@ -28,7 +28,7 @@ from tests.adapters.discord.conftest import FakeVoice, Running, TimedProvider, r
 from tests.adapters.discord.test_voice import FRAME_S, seconds
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.media import png
-from tests.waiting import until
+from tests.waiting import delivered, until
 
 ORIGINAL = r"/webhooks/\d+/[^/]+/messages/@original$"
 CHANNEL_MESSAGE = r"/channels/\d+/messages/\d+$"
@@ -48,14 +48,6 @@ def results_shown(fake: FakeDiscord) -> list[dict[str, Any]]:
     bot = fake.state.bot["id"]
     return [m for m in fake.state.messages.values()
             if m["author"]["id"] == bot and m["attachments"] and not fake.is_deleted(m["id"])]
-
-
-async def delivered(studio: Studio, job: Job) -> Job:
-    async def final() -> Job | None:
-        now = await studio.job(job.id)
-        return now if now is not None and now.state.terminal and now.delivery.final else None
-
-    return await until(final, f"job {job.id} delivered")
 
 
 def verbose(caplog: pytest.LogCaptureFixture) -> None:
@@ -83,7 +75,7 @@ async def test_a_delivery_only_worker_posts_a_channel_job_once_without_the_gatew
     async with worker(settings) as (adapter, studio):
         assert await adapter.ready()  # /readyz of a worker: logged in over REST
         job = await studio.submit(REQUESTS[what], Requester("discord", fake.alice["id"], "alice"), origin)
-        done = await delivered(studio, job)
+        done = await delivered(studio, job.id)
         stored = await studio.result_of(done)
     assert adapter.client.is_closed() and not await adapter.ready()
     assert not fake.gateway.identifies and not fake.gateway.sessions  # never connected: takes no events

@@ -30,7 +30,7 @@ from tests.adapters.slack.conftest import ALICE, CHANNEL, HeldProvider, Rig, mak
 from tests.fakes.media import png
 from tests.fakes.slack import BOT_TOKEN, TEAM, FakeSlack
 from tests.fakes.slack.oauth import CLIENT_ID, CLIENT_SECRET
-from tests.waiting import until
+from tests.waiting import delivered
 
 SECOND = "T0SECOND"
 OAUTH: dict[str, Any] = {"slack_bot_token": None, "slack_client_id": CLIENT_ID,
@@ -55,14 +55,6 @@ async def worker(settings: Settings) -> AsyncIterator[tuple[SlackAdapter, Studio
         yield adapter, studio
 
 
-async def delivered(studio: Studio, job: Job) -> Job:
-    async def final() -> Job | None:
-        now = await studio.job(job.id)
-        return now if now is not None and now.state.terminal and now.delivery.final else None
-
-    return await until(final, f"job {job.id} delivered")
-
-
 def verbose(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="aiosqlite")
     caplog.set_level(logging.DEBUG)  # last: it sets the capturing handler's level too
@@ -82,7 +74,7 @@ def with_metadata(fake: FakeSlack, job: Job, event: str) -> list[dict[str, Any]]
 
 async def check_one_result(fake: FakeSlack, studio: Studio, job: Job, what: str) -> str:
     """Exactly one result in the channel, the right bytes, the job id in its metadata; the token it used."""
-    done = await delivered(studio, job)
+    done = await delivered(studio, job.id)
     stored = await studio.result_of(done)
     assert done.state is JobState.DONE and done.delivery is Delivery.DELIVERED
     [upload] = fake.completed_uploads()
