@@ -136,13 +136,14 @@ class SharedJobRunner(JobRunner):
         try:
             await asyncio.shield(task)
         except asyncio.CancelledError:
-            live.cancelled = user_aborted()
+            live.cancelled = live.cancelled or user_aborted()
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             if not live.cancelled:  # the worker is stopping: back in line for the next worker
                 await asyncio.shield(self.journal.requeue(job.id, crashed=False))
                 raise
+            await asyncio.shield(self._cancelled(job.id))  # ended already, unless it was stopped before it began
         finally:
             live.task = None
 
