@@ -68,12 +68,12 @@ class Stack:
             STUDIOBOT_SLACK_PORT=str(self.port), STUDIOBOT_SLACK_API_URL=self.slack.api_url,
         ) | extra
 
-    async def start(self, *, slack: bool = True, **extra: str) -> Proc:
+    async def start(self, *args: str, slack: bool = True, **extra: str) -> Proc:
         env = self.env(**extra)
         if not slack:
             env.pop("SLACK_BOT_TOKEN")
         needles = ["logged in as Studiobot"] + ([f":{self.port}/slack/events"] if slack else [])
-        return await self._launch("run", env=env, ready=needles)
+        return await self._launch("run", *args, env=env, ready=needles)
 
     async def start_worker(self, data: Path, database: str, *, slack: bool = False) -> Proc:
         """A ``studiobot worker`` with its own data dir (as on another machine), delivering to the fakes."""

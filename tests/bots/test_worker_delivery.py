@@ -147,3 +147,23 @@ async def test_a_front_end_killed_while_its_jobs_run_in_a_worker_loses_nothing(
         assert len(posts) == 2  # one post per result, by the worker; none by either front end
         assert await second.stop() == 0
     assert stack.scan() == []
+
+
+async def test_run_with_workers_on_postgresql_takes_and_runs_each_command_once(
+        tmp_path: Path, emulator: Emulator, postgres_url: str) -> None:
+    """One box, scaled-out store: the process that took the command runs it and answers the interaction."""
+    async with Stack(tmp_path / "front", emulator) as stack:
+        front = await stack.start("--with-workers", slack=False, STUDIOBOT_DATABASE_URL=postgres_url)
+        assert "runs jobs (--with-workers)" in "".join(front.log)
+        it = await stack.discord.slash("imagine", prompt="a harbour", aspect="16:9")
+        shown = await stack.discord.result(it)  # the interaction's own response carries the picture
+        assert image_size(stack.discord.file(shown["attachments"][0])) == (1344, 768)
+
+        async def recorded() -> list[tuple[Any, ...]] | None:  # the record follows the post
+            rows = await journal(postgres_url)
+            return rows if [r[1:] for r in rows] == [("done", "delivered", "imagine")] else None
+
+        rows = await until(recorded, "the post was recorded")
+        assert stack.discord_results(rows[0][0]) == [shown] and stack.discord_leftovers() == []
+        assert await front.stop() == 0
+    assert stack.scan() == []
